@@ -9,7 +9,7 @@ __all__ = ['WEIGHTS_DIR', 'get_device', 'seed_everything', 'to_pil', 'from_pil',
            'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path', 'save_weights', 'load_weights',
            'machine_description', 'write_model_card']
 
-# %% ../nbs/00_core.ipynb #7322d39e
+# %% ../nbs/00_core.ipynb #8feb1864
 import os, platform, tempfile, importlib.util
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
@@ -17,18 +17,18 @@ from PIL import Image
 from fastai.torch_core import default_device, set_seed, to_np
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
 
-# %% ../nbs/00_core.ipynb #e39d1a27
+# %% ../nbs/00_core.ipynb #392e6305
 def get_device() -> torch.device:
     "The device to compute on: CUDA, then MPS, then the CPU (fastai's `default_device`)."
     return default_device()
 
-# %% ../nbs/00_core.ipynb #d143262d
+# %% ../nbs/00_core.ipynb #98019816
 def seed_everything(seed: int = 42, device='cpu') -> torch.Generator:
     "Seed `random`, NumPy and torch; return a `torch.Generator` on `device` seeded with `seed`."
     set_seed(seed)
     return torch.Generator(device).manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #76560a54
+# %% ../nbs/00_core.ipynb #8a5c5f95
 def _to_unit(x: torch.Tensor, vrange=(0, 1)) -> torch.Tensor:
     "Map `x` from `vrange` to [0, 1] and clamp."
     lo, hi = vrange
@@ -50,7 +50,7 @@ def from_pil(img: Image.Image, vrange=(0, 1)) -> torch.Tensor:
     lo, hi = vrange
     return x * (hi - lo) + lo
 
-# %% ../nbs/00_core.ipynb #f03e8cb1
+# %% ../nbs/00_core.ipynb #8223a107
 def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(0, 1), imsize: float = 1.5,
                 suptitle: str = None, **fig_kw):
     "Show a batch or list of (C, H, W) tensors or PIL images in a grid with optional `titles`; returns the figure."
@@ -70,7 +70,7 @@ def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #4032fdff
+# %% ../nbs/00_core.ipynb #549b3097
 def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     "Paste equal-sized PIL images into one `rows` × `cols` PIL image (row-major)."
     imgs = list(imgs)
@@ -83,7 +83,7 @@ def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     for i, im in enumerate(imgs): grid.paste(im, ((i % cols) * w, (i // cols) * h))
     return grid
 
-# %% ../nbs/00_core.ipynb #03116eed
+# %% ../nbs/00_core.ipynb #8fe65eca
 def in_test() -> bool:
     "True under `nbdev-test` (which sets `IN_TEST`)."
     return bool(os.environ.get('IN_TEST'))
@@ -100,7 +100,7 @@ def test_cbs(n: int = 3) -> list:
     "`[FewBatchesCB(n)]` under test, else no callbacks: pass to `Learner.fit` so tests train only `n` batches."
     return [FewBatchesCB(n)] if in_test() else []
 
-# %% ../nbs/00_core.ipynb #ee5ac10f
+# %% ../nbs/00_core.ipynb #5c01a5a3
 WEIGHTS_DIR = Path(importlib.util.find_spec('slowdiff').origin).parent / 'weights'
 
 def shipped_weights() -> list:
@@ -115,15 +115,17 @@ def weights_path(name: str) -> Path:
                                 f"shipped: {', '.join(shipped_weights()) or 'none'}")
     return p
 
-# %% ../nbs/00_core.ipynb #915e5323
+# %% ../nbs/00_core.ipynb #bbc74dcc
 def _atomic_write(path: Path, write):
     "Call `write(tmp_path)` then rename the temporary file to `path`, so `path` is never half-written."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
+    umask = os.umask(0); os.umask(umask)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)                                     # mkstemp makes it private; use normal permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
@@ -146,7 +148,7 @@ def load_weights(model: torch.nn.Module, folder, fname: str = 'model.safetensors
     model.load_state_dict(sd)
     return model
 
-# %% ../nbs/00_core.ipynb #4d456569
+# %% ../nbs/00_core.ipynb #0916895a
 def machine_description() -> str:
     "A one-line description of this machine: processor count, OS and torch version."
     return f"{os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, torch {torch.__version__}" + \
