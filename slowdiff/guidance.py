@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/guidance.html.md"""
 # %% auto #0
 __all__ = ['NULL_LABEL', 'cond_unet', 'CondDDPMCB', 'cond_learner', 'guided_sample', 'train_cfg']
 
-# %% ../nbs/06_guidance.ipynb #b6c4bc43
+# %% ../nbs/06_guidance.ipynb #6af41c77
 import time
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
@@ -20,14 +20,14 @@ from .core import (seed_everything, in_test, test_cbs, save_weights, load_weight
 from .data import mnist_dls
 from .ddpm import DDPM, TimeUNet
 
-# %% ../nbs/06_guidance.ipynb #8048f7b2
+# %% ../nbs/06_guidance.ipynb #6abbd552
 NULL_LABEL = 10
 
 def cond_unet() -> TimeUNet:
     "A `TimeUNet` for 32×32 greyscale digits with 11 label embeddings (0–9, and 10 = no label)."
     return TimeUNet(n_classes=NULL_LABEL + 1)
 
-# %% ../nbs/06_guidance.ipynb #35b199a5
+# %% ../nbs/06_guidance.ipynb #4b3b57a3
 class CondDDPMCB(Callback):
     "Turn (images, labels) into ((x_t, t, labels with some dropped), noise)."
     def __init__(self, ddpm: DDPM, p_drop: float = 0.15): self.ddpm, self.p_drop = ddpm, p_drop
@@ -44,7 +44,7 @@ def cond_learner(p_drop: float = 0.15, bs: int = 128, seed: int = 42) -> Learner
     cbs = [CondDDPMCB(DDPM('squaredcos_cap_v2'), p_drop)] + ([MixedPrecision()] if torch.cuda.is_available() else [])
     return Learner(mnist_dls(bs=bs, vrange=(-1, 1)), cond_unet(), loss_func=F.mse_loss, cbs=cbs)
 
-# %% ../nbs/06_guidance.ipynb #749ebf5f
+# %% ../nbs/06_guidance.ipynb #d6c3829b
 @torch.no_grad()
 def guided_sample(model, labels, guidance: float = 3.0, steps: int = 100, negative=None, generator=None,
                   scheduler=None):
@@ -61,8 +61,8 @@ def guided_sample(model, labels, guidance: float = 3.0, steps: int = 100, negati
         x = sched.step(eps_u + guidance * (eps_c - eps_u), t, x, generator=generator).prev_sample
     return x
 
-# %% ../nbs/06_guidance.ipynb #dd411bf4
-def train_cfg(epochs: int = 30, lr: float = 2e-3, p_drop: float = 0.15, seed: int = 42, folder=None):
+# %% ../nbs/06_guidance.ipynb #deb65159
+def train_cfg(epochs: int = 60, lr: float = 2e-3, p_drop: float = 0.15, seed: int = 42, folder=None):
     "Train the class-conditional DDPM with condition dropout and save it with its model card (`cfg_mnist`)."
     folder = folder or WEIGHTS_DIR / 'cfg_mnist'
     start = time.time()
