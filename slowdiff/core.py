@@ -7,15 +7,16 @@ Docs: https://slowdiff.github.io/slowdiff/core.html.md"""
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'get_device', 'seed_everything', 'to_pil', 'from_pil', 'show_images', 'image_grid', 'in_test',
            'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path', 'save_weights', 'load_weights',
-           'machine_description', 'write_model_card']
+           'machine_description', 'write_model_card', 'fit_and_save']
 
 # %% ../nbs/00_core.ipynb #8feb1864
-import os, platform, tempfile, importlib.util
+import os, platform, tempfile, time, importlib.util
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
 from fastai.torch_core import default_device, set_seed, to_np
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 
 # %% ../nbs/00_core.ipynb #392e6305
 def get_device() -> torch.device:
@@ -163,3 +164,12 @@ def write_model_card(folder, title: str, command: str, seed: int, data: str, epo
            f"- **Wall time**: {wall_time_s:.0f} s on {machine_description()}\n\n"
            f"| metric | value |\n|---|---|\n{rows}\n")
     return _atomic_write(Path(folder) / 'README.md', lambda tmp: Path(tmp).write_text(txt))
+
+# %% ../nbs/00_core.ipynb #0d5b60f1
+def fit_and_save(learn, epochs: int, lr: float, folder):
+    "Fit `learn` with the one-cycle policy (no bar, no log), save its model to `folder`; returns (model, seconds)."
+    start = time.time()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    model = learn.model.eval().cpu()
+    save_weights(model, folder)
+    return model, time.time() - start

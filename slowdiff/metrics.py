@@ -10,13 +10,13 @@ __all__ = ['DigitColourNet', 'digit_colour_loss', 'digit_accuracy', 'colour_accu
            'features', 'evaluate', 'train_classifier']
 
 # %% ../nbs/05_metrics.ipynb #a7237aa8
-import time
+import functools
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import linalg
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (seed_everything, in_test, test_cbs, save_weights, load_weights, weights_path,
+from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
                            write_model_card, WEIGHTS_DIR)
 from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
 
@@ -117,11 +117,10 @@ def parse_prompt(prompt):
     return digits[0], (colours[0] if colours else None)
 
 # %% ../nbs/05_metrics.ipynb #fd3422d9
-_CLF = {}
+@functools.lru_cache(maxsize=None)
 def default_classifier():
     "The shipped `DigitColourNet` (loaded once)."
-    if 'clf' not in _CLF: _CLF['clf'] = load_weights(DigitColourNet(), weights_path('digit_colour_classifier')).eval()
-    return _CLF['clf']
+    return load_weights(DigitColourNet(), weights_path('digit_colour_classifier')).eval()
 
 @torch.no_grad()
 def features(clf, x: torch.Tensor, bs: int = 256) -> np.ndarray:
@@ -158,17 +157,13 @@ def evaluate(images: torch.Tensor, prompts=None, vrange=(-1, 1), clf=None) -> di
 def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, folder=None):
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
     folder = folder or WEIGHTS_DIR / 'digit_colour_classifier'
-    start = time.time()
-    learn = classifier_learner(seed=seed)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    clf = learn.model.eval().cpu()
-    save_weights(clf, folder)
+    clf, secs = fit_and_save(classifier_learner(seed=seed), epochs, lr, folder)
     valid = ColorDigits('valid')
     pd, pc = classify(clf, valid.images)
     write_model_card(folder, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
                      command=f'python -c "from slowdiff.metrics import train_classifier; train_classifier({epochs}, {lr}, {seed})"',
                      seed=seed, data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
-                     epochs=epochs, wall_time_s=time.time() - start,
+                     epochs=epochs, wall_time_s=secs,
                      metrics={'valid digit accuracy': (pd == valid.digits).float().mean().item(),
                               'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()},
                      notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')
