@@ -7,10 +7,10 @@ Docs: https://slowdiff.github.io/slowdiff/core.html.md"""
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'get_device', 'seed_everything', 'to_pil', 'from_pil', 'show_images', 'image_grid', 'in_test',
            'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path', 'save_weights', 'load_weights',
-           'machine_description', 'write_model_card', 'fit_and_save']
+           'save_pretrained_atomic', 'machine_description', 'write_model_card', 'fit_and_save']
 
-# %% ../nbs/00_core.ipynb #8feb1864
-import os, platform, tempfile, time, importlib.util
+# %% ../nbs/00_core.ipynb #b68a3ad2
+import os, platform, shutil, tempfile, time, importlib.util
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
@@ -18,18 +18,18 @@ from fastai.torch_core import default_device, set_seed, to_np
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 
-# %% ../nbs/00_core.ipynb #392e6305
+# %% ../nbs/00_core.ipynb #a6beaa95
 def get_device() -> torch.device:
     "The device to compute on: CUDA, then MPS, then the CPU (fastai's `default_device`)."
     return default_device()
 
-# %% ../nbs/00_core.ipynb #98019816
+# %% ../nbs/00_core.ipynb #a69477c0
 def seed_everything(seed: int = 42, device='cpu') -> torch.Generator:
     "Seed `random`, NumPy and torch; return a `torch.Generator` on `device` seeded with `seed`."
     set_seed(seed)
     return torch.Generator(device).manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #8a5c5f95
+# %% ../nbs/00_core.ipynb #d6aba3cd
 def _to_unit(x: torch.Tensor, vrange=(0, 1)) -> torch.Tensor:
     "Map `x` from `vrange` to [0, 1] and clamp."
     lo, hi = vrange
@@ -51,7 +51,7 @@ def from_pil(img: Image.Image, vrange=(0, 1)) -> torch.Tensor:
     lo, hi = vrange
     return x * (hi - lo) + lo
 
-# %% ../nbs/00_core.ipynb #8223a107
+# %% ../nbs/00_core.ipynb #3a9d1ca9
 def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(0, 1), imsize: float = 1.5,
                 suptitle: str = None, **fig_kw):
     "Show a batch or list of (C, H, W) tensors or PIL images in a grid with optional `titles`; returns the figure."
@@ -71,7 +71,7 @@ def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #549b3097
+# %% ../nbs/00_core.ipynb #be2f0c1c
 def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     "Paste equal-sized PIL images into one `rows` × `cols` PIL image (row-major)."
     imgs = list(imgs)
@@ -84,7 +84,7 @@ def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     for i, im in enumerate(imgs): grid.paste(im, ((i % cols) * w, (i // cols) * h))
     return grid
 
-# %% ../nbs/00_core.ipynb #8fe65eca
+# %% ../nbs/00_core.ipynb #b118aa7f
 def in_test() -> bool:
     "True under `nbdev-test` (which sets `IN_TEST`)."
     return bool(os.environ.get('IN_TEST'))
@@ -101,7 +101,7 @@ def test_cbs(n: int = 3) -> list:
     "`[FewBatchesCB(n)]` under test, else no callbacks: pass to `Learner.fit` so tests train only `n` batches."
     return [FewBatchesCB(n)] if in_test() else []
 
-# %% ../nbs/00_core.ipynb #5c01a5a3
+# %% ../nbs/00_core.ipynb #6d39bf2c
 WEIGHTS_DIR = Path(importlib.util.find_spec('slowdiff').origin).parent / 'weights'
 
 def shipped_weights() -> list:
@@ -116,7 +116,7 @@ def weights_path(name: str) -> Path:
                                 f"shipped: {', '.join(shipped_weights()) or 'none'}")
     return p
 
-# %% ../nbs/00_core.ipynb #bbc74dcc
+# %% ../nbs/00_core.ipynb #ceceb4dc
 def _atomic_write(path: Path, write):
     "Call `write(tmp_path)` then rename the temporary file to `path`, so `path` is never half-written."
     path = Path(path)
@@ -149,7 +149,27 @@ def load_weights(model: torch.nn.Module, folder, fname: str = 'model.safetensors
     model.load_state_dict(sd)
     return model
 
-# %% ../nbs/00_core.ipynb #0916895a
+# %% ../nbs/00_core.ipynb #4ada6aa4
+def save_pretrained_atomic(obj, folder) -> Path:
+    "Call `obj.save_pretrained` into a temporary sibling folder, then swap it in place of `folder`."
+    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.'))
+    old = folder.with_name(f'.{folder.name}.old')
+    umask = os.umask(0); os.umask(umask)
+    try:
+        obj.save_pretrained(tmp)
+        for p in [tmp, *tmp.rglob('*')]:                                  # mkdtemp and some writers make files private
+            os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
+        if folder.exists(): os.replace(folder, old)
+        os.replace(tmp, folder)
+    except BaseException:
+        if old.exists() and not folder.exists(): os.replace(old, folder)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True); shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+# %% ../nbs/00_core.ipynb #5e2b8aa2
 def machine_description() -> str:
     "A one-line description of this machine: processor count, OS and torch version."
     return f"{os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, torch {torch.__version__}" + \
@@ -165,7 +185,7 @@ def write_model_card(folder, title: str, command: str, seed: int, data: str, epo
            f"| metric | value |\n|---|---|\n{rows}\n")
     return _atomic_write(Path(folder) / 'README.md', lambda tmp: Path(tmp).write_text(txt))
 
-# %% ../nbs/00_core.ipynb #0d5b60f1
+# %% ../nbs/00_core.ipynb #e43bd6a3
 def fit_and_save(learn, epochs: int, lr: float, folder):
     "Fit `learn` with the one-cycle policy (no bar, no log), save its model to `folder`; returns (model, seconds)."
     start = time.time()
