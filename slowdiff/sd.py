@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/sd_loop.html.md"""
 # %% auto #0
 __all__ = ['load_components', 'SDOutput', 'StableDiffusion']
 
-# %% ../nbs/11_sd_loop.ipynb #ebac5c7d
+# %% ../nbs/11_sd_loop.ipynb #47a315b2
 import math, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from .clip import tokenize
 from .samplers import get_sampler, sampler_key, step_kwargs, SAMPLERS
 from .tinysd import tiny_sd_path
 
-# %% ../nbs/11_sd_loop.ipynb #e8b1b263
+# %% ../nbs/11_sd_loop.ipynb #29e9034d
 def _default_dtype(device) -> torch.dtype:
     return torch.float16 if torch.device(device).type == 'cuda' else torch.float32
 
@@ -55,7 +55,7 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
     for k in ('text_encoder', 'unet', 'vae'): comps[k] = comps[k].to(device).eval()
     return comps
 
-# %% ../nbs/11_sd_loop.ipynb #3e978c0d
+# %% ../nbs/11_sd_loop.ipynb #28e77fa6
 @dataclass
 class SDOutput:
     "Images, and on request every step's latents and predicted x0 (decoded later if wanted)."
@@ -169,6 +169,7 @@ class StableDiffusion:
             x = self.initial_latents(n, height, width, generator) if latents is None else latents.to(self.device, self.dtype)
             x = x * self.scheduler.init_noise_sigma                       # (B, 4, h/f, w/f)
         out = SDOutput(images=None)
+        skw = step_kwargs(self.scheduler, generator)                      # once, not every step
         for i, t in enumerate(progress_bar(ts, leave=False) if progress else ts):
             inp = self.scheduler.scale_model_input(torch.cat([x, x]) if cfg else x, t)   # (2B, 4, h/f, w/f)
             eps = self.unet(inp, t, encoder_hidden_states=ctx).sample
@@ -176,7 +177,7 @@ class StableDiffusion:
                 eps_u, eps_c = eps.chunk(2)                               # (B, 4, h/f, w/f) each
                 eps = eps_u + guidance * (eps_c - eps_u)
             if before_step is not None: x = before_step(i, t, x, eps)
-            step = self.scheduler.step(eps, t, x, **step_kwargs(self.scheduler, generator))
+            step = self.scheduler.step(eps, t, x, **skw)
             x = step.prev_sample
             if after_step is not None: x = after_step(i, t, x)
             if keep_steps:
