@@ -8,12 +8,12 @@ Docs: https://slowdiff.github.io/slowdiff/sd_loop.html.md"""
 __all__ = ['load_components', 'SDOutput', 'StableDiffusion']
 
 # %% ../nbs/11_sd_loop.ipynb #47a315b2
-import math, warnings
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
-from diffusers import AutoencoderKL, UNet2DConditionModel, SchedulerMixin
+from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 from fastprogress.fastprogress import progress_bar
 from .core import get_device

@@ -11,7 +11,7 @@ __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 't
            'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
-import time, json, shutil, tempfile, os
+import time, tempfile, os
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import TensorDataset

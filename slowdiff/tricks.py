@@ -10,7 +10,6 @@ __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_m
            'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames', 'save_gif']
 
 # %% ../nbs/12_sd_tricks.ipynb #bd629568
-import math, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -21,6 +20,7 @@ from torch.utils.data import TensorDataset
 from .core import from_pil, seed_everything, in_test, test_cbs, _atomic_write, WEIGHTS_DIR, get_device
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
+from .vae import encode_images
 
 # %% ../nbs/12_sd_tricks.ipynb #9c0abe39
 def to_image_tensor(images, size=None) -> torch.Tensor:
@@ -33,8 +33,7 @@ def to_image_tensor(images, size=None) -> torch.Tensor:
 @torch.no_grad()
 def encode_init(sd: StableDiffusion, images) -> torch.Tensor:
     "Scaled latents (N, 4, h, w) of init image(s), as the SD img2img pipeline makes them (latent mean)."
-    x = to_image_tensor(images).to(sd.device, sd.dtype)                 # (N, 3, H, W)
-    return sd.vae.encode(x).latent_dist.mean * sd.vae.config.scaling_factor
+    return encode_images(sd.vae, to_image_tensor(images))               # lesson 07's encoder, on (N, 3, H, W) in [-1, 1]
 
 def _check_strength(strength):
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
