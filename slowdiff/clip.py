@@ -20,6 +20,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import (seed_everything, in_test, test_cbs, save_pretrained_atomic, save_weights, load_weights,
+                           fit_one_cycle_resumable, checkpoint_path,
                            write_model_card, WEIGHTS_DIR, get_device)
 from .data import ColorDigits, COLOURS, DIGIT_WORDS, caption
 from .vae import TINY_SD_DIR
@@ -85,7 +86,7 @@ def tokenize(prompts, tokenizer=None, max_length: int = 77) -> torch.Tensor:
     tok = tokenizer or clip_tokenizer()
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     for p in prompts:
-        n = len(tok(p).input_ids)
+        n = len(tok(p, verbose=False).input_ids)                         # (no transformers warning: ours says more)
         if n > max_length: warnings.warn(f"prompt is {n} tokens long; only the first {max_length} (with start and end) are used: {p[:40]!r}…")
     return tok(prompts, padding='max_length', max_length=max_length, truncation=True, return_tensors='pt').input_ids
 
@@ -176,7 +177,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, text_folder=N
     heads_folder = Path(heads_folder or CLIP_HEADS_DIR)
     learn = clip_learner(seed=seed)
     start = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(text_folder), seed=seed)
     clip = learn.model.eval().cpu()
     secs = time.time() - start
     save_pretrained_atomic(clip.text_encoder, text_folder)

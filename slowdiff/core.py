@@ -7,29 +7,31 @@ Docs: https://slowdiff.github.io/slowdiff/core.html.md"""
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'get_device', 'seed_everything', 'to_pil', 'from_pil', 'show_images', 'image_grid', 'in_test',
            'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path', 'save_weights', 'load_weights',
-           'save_pretrained_atomic', 'machine_description', 'write_model_card', 'fit_and_save']
+           'save_pretrained_atomic', 'machine_description', 'write_model_card', 'fit_and_save', 'checkpoint_path',
+           'CheckpointCB', 'load_checkpoint', 'fit_one_cycle_resumable']
 
-# %% ../nbs/00_core.ipynb #b68a3ad2
-import os, platform, shutil, tempfile, time, importlib.util
+# %% ../nbs/00_core.ipynb #4cbd2b79
+import os, platform, random, shutil, tempfile, time, warnings, importlib.util
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
+from fastcore.foundation import L
 from fastai.torch_core import default_device, set_seed, to_np
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 
-# %% ../nbs/00_core.ipynb #a6beaa95
+# %% ../nbs/00_core.ipynb #50beef48
 def get_device() -> torch.device:
     "The device to compute on: CUDA, then MPS, then the CPU (fastai's `default_device`)."
     return default_device()
 
-# %% ../nbs/00_core.ipynb #a69477c0
+# %% ../nbs/00_core.ipynb #dfd95855
 def seed_everything(seed: int = 42, device='cpu') -> torch.Generator:
     "Seed `random`, NumPy and torch; return a `torch.Generator` on `device` seeded with `seed`."
     set_seed(seed)
     return torch.Generator(device).manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #d6aba3cd
+# %% ../nbs/00_core.ipynb #797c26ce
 def _to_unit(x: torch.Tensor, vrange=(0, 1)) -> torch.Tensor:
     "Map `x` from `vrange` to [0, 1] and clamp."
     lo, hi = vrange
@@ -51,7 +53,7 @@ def from_pil(img: Image.Image, vrange=(0, 1)) -> torch.Tensor:
     lo, hi = vrange
     return x * (hi - lo) + lo
 
-# %% ../nbs/00_core.ipynb #3a9d1ca9
+# %% ../nbs/00_core.ipynb #fdbe6c3d
 def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(0, 1), imsize: float = 1.5,
                 suptitle: str = None, **fig_kw):
     "Show a batch or list of (C, H, W) tensors or PIL images in a grid with optional `titles`; returns the figure."
@@ -71,7 +73,7 @@ def show_images(ims, nrows: int = None, ncols: int = None, titles=None, vrange=(
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #be2f0c1c
+# %% ../nbs/00_core.ipynb #cd85043f
 def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     "Paste equal-sized PIL images into one `rows` × `cols` PIL image (row-major)."
     imgs = list(imgs)
@@ -84,7 +86,7 @@ def image_grid(imgs, rows: int = None, cols: int = None) -> Image.Image:
     for i, im in enumerate(imgs): grid.paste(im, ((i % cols) * w, (i // cols) * h))
     return grid
 
-# %% ../nbs/00_core.ipynb #b118aa7f
+# %% ../nbs/00_core.ipynb #63d1fd56
 def in_test() -> bool:
     "True under `nbdev-test` (which sets `IN_TEST`)."
     return bool(os.environ.get('IN_TEST'))
@@ -101,7 +103,7 @@ def test_cbs(n: int = 3) -> list:
     "`[FewBatchesCB(n)]` under test, else no callbacks: pass to `Learner.fit` so tests train only `n` batches."
     return [FewBatchesCB(n)] if in_test() else []
 
-# %% ../nbs/00_core.ipynb #6d39bf2c
+# %% ../nbs/00_core.ipynb #7cdf9d26
 WEIGHTS_DIR = Path(importlib.util.find_spec('slowdiff').origin).parent / 'weights'
 
 def shipped_weights() -> list:
@@ -116,7 +118,7 @@ def weights_path(name: str) -> Path:
                                 f"shipped: {', '.join(shipped_weights()) or 'none'}")
     return p
 
-# %% ../nbs/00_core.ipynb #ceceb4dc
+# %% ../nbs/00_core.ipynb #97d0a37b
 def _atomic_write(path: Path, write):
     "Call `write(tmp_path)` then rename the temporary file to `path`, so `path` is never half-written."
     path = Path(path)
@@ -149,7 +151,7 @@ def load_weights(model: torch.nn.Module, folder, fname: str = 'model.safetensors
     model.load_state_dict(sd)
     return model
 
-# %% ../nbs/00_core.ipynb #4ada6aa4
+# %% ../nbs/00_core.ipynb #286fd537
 def save_pretrained_atomic(obj, folder) -> Path:
     "Call `obj.save_pretrained` into a temporary sibling folder, then swap it in place of `folder`."
     folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +171,7 @@ def save_pretrained_atomic(obj, folder) -> Path:
         shutil.rmtree(tmp, ignore_errors=True); shutil.rmtree(old, ignore_errors=True)
     return folder
 
-# %% ../nbs/00_core.ipynb #5e2b8aa2
+# %% ../nbs/00_core.ipynb #fd41d912
 def machine_description() -> str:
     "A one-line description of this machine: processor count, OS and torch version."
     return f"{os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, torch {torch.__version__}" + \
@@ -185,11 +187,69 @@ def write_model_card(folder, title: str, command: str, seed: int, data: str, epo
            f"| metric | value |\n|---|---|\n{rows}\n")
     return _atomic_write(Path(folder) / 'README.md', lambda tmp: Path(tmp).write_text(txt))
 
-# %% ../nbs/00_core.ipynb #e43bd6a3
+# %% ../nbs/00_core.ipynb #a0181838
 def fit_and_save(learn, epochs: int, lr: float, folder):
-    "Fit `learn` with the one-cycle policy (no bar, no log), save its model to `folder`; returns (model, seconds)."
+    "Fit `learn` one-cycle (quietly, resumable: see below), save its model to `folder`; returns (model, seconds)."
     start = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder))
     model = learn.model.eval().cpu()
     save_weights(model, folder)
     return model, time.time() - start
+
+# %% ../nbs/00_core.ipynb #be53032d
+def checkpoint_path(folder) -> Path:
+    "Where an interrupted training run that saves into `folder` keeps its checkpoint: a hidden file beside it."
+    folder = Path(folder)
+    return folder.with_name(f'.{folder.name}.checkpoint.pt')
+
+def _rng_states(learn) -> dict:
+    return {'torch': torch.get_rng_state(), 'python': list(random.getstate()[1]),
+            'loader': list(learn.dls.train.rng.getstate()[1])}
+
+def _set_rng_states(learn, s: dict):
+    torch.set_rng_state(s['torch'])
+    random.setstate((3, tuple(s['python']), None))
+    learn.dls.train.rng.setstate((3, tuple(s['loader']), None))
+
+class CheckpointCB(Callback):
+    "After every epoch, save model, optimiser, epoch and random states to `path`, atomically."
+    order = 99
+    def __init__(self, path, settings: dict, start_epoch: int = 0):
+        self.path, self.settings, self.start_epoch = Path(path), settings, start_epoch
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return                          # an epoch skipped while resuming
+        opt = self.learn.opt.state_dict()
+        state = {'model': self.learn.model.state_dict(), 'opt_state': opt['state'], 'opt_hypers': [{k: float(v) for k, v in h.items()} for h in opt['hypers']],
+                 'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn)}
+        _atomic_write(self.path, lambda tmp: torch.save(state, tmp))
+
+def load_checkpoint(path) -> dict:
+    "A checkpoint written by `CheckpointCB`, loaded safely; a corrupt one gets a one-line error."
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); delete it to start afresh") from None
+
+def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, quiet: bool = True):
+    "`learn.fit_one_cycle(epochs, lr)`, checkpointed every epoch to `checkpoint`, resuming from it if a run was interrupted."
+    cbs, start = [], 0
+    if checkpoint is not None:
+        checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr}
+        if checkpoint.exists():
+            state = load_checkpoint(checkpoint)
+            if state['settings'] != settings:
+                warnings.warn(f"ignoring checkpoint {checkpoint}: it was made with {state['settings']}, not {settings}")
+            else:
+                learn.model.load_state_dict(state['model'])
+                learn.create_opt()
+                dev = next(learn.model.parameters()).device
+                learn.opt.load_state_dict({'state': [{k: v.to(dev) if torch.is_tensor(v) else v for k, v in s.items()}
+                                                     for s in state['opt_state']], 'hypers': L(state['opt_hypers'])})
+                _set_rng_states(learn, state['rng'])
+                start = state['epoch']
+                print(f"resuming from {checkpoint}: {start} of {epochs} epochs were done", flush=True)
+        cbs = [CheckpointCB(checkpoint, settings, start)]
+    if quiet:
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
+    else: learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
+    if checkpoint is not None: checkpoint.unlink(missing_ok=True)
+    return learn

@@ -22,7 +22,8 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
-from .core import seed_everything, in_test, test_cbs, save_pretrained_atomic, write_model_card, get_device
+from .core import (seed_everything, in_test, test_cbs, save_pretrained_atomic, write_model_card, get_device,
+                           fit_one_cycle_resumable, checkpoint_path)
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
 from .vae import TINY_SD_DIR, load_vae, encode_images, decode_latents
 from .clip import tokenize, clip_tokenizer
@@ -183,7 +184,7 @@ def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, p_uncond: float = 0.15, sn
     learn = tiny_sd_learner(load_vae(folder / 'vae'), load_text_encoder(folder / 'text_encoder'), p_uncond=p_uncond,
                             snr_gamma=snr_gamma, seed=seed)
     start = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder / 'unet'), p_uncond=p_uncond, snr_gamma=snr_gamma, seed=seed)
     secs = time.time() - start
     save_tiny_sd(learn.model.unet.eval().cpu(), folder)
     return write_tiny_sd_card(folder, epochs, lr, p_uncond, snr_gamma, seed, secs)

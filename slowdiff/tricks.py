@@ -10,6 +10,7 @@ __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_m
            'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames', 'save_gif']
 
 # %% ../nbs/12_sd_tricks.ipynb #bd629568
+import pickle, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -17,7 +18,8 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from torch.utils.data import TensorDataset
-from .core import from_pil, seed_everything, in_test, test_cbs, _atomic_write, WEIGHTS_DIR, get_device
+from .core import (from_pil, seed_everything, in_test, test_cbs, _atomic_write, WEIGHTS_DIR, get_device,
+                           fit_one_cycle_resumable, checkpoint_path)
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
 from .vae import encode_images
@@ -209,7 +211,13 @@ def load_learned_embeds(path) -> dict:
         if path.suffix == '.safetensors':
             from safetensors.torch import load_file
             d = load_file(path)
-        else: d = torch.load(path, map_location='cpu', weights_only=True)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')                              # (torch's notes on pickle protocols)
+                d = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path} is a pickle that needs code to load, which could do anything: refused. "
+                         "Use a .safetensors file, or re-save tensors only") from None
     except Exception as e:
         raise ValueError(f"{path} is not a safe embeddings file ({type(e).__name__}: {str(e).splitlines()[0][:150]})") from None
     if not isinstance(d, dict) or not all(isinstance(v, torch.Tensor) for v in d.values()):
@@ -244,7 +252,7 @@ def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, path=None) ->
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     learn = inversion_learner(sd, seed=seed)
     start = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(path), seed=seed)
     secs = time.time() - start
     vec = learn.model.row.vec.detach()
     with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec

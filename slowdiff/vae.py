@@ -18,6 +18,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import AutoencoderKL
 from .core import (seed_everything, in_test, test_cbs, save_pretrained_atomic, write_model_card, WEIGHTS_DIR,
+                           fit_one_cycle_resumable, checkpoint_path,
                            get_device)
 from .data import ColorDigits, get_mnist, _LabelledImages
 from .metrics import classify, default_classifier, evaluate
@@ -144,7 +145,7 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, kl_weight: float = 1e-6, seed:
     folder = Path(folder or TINY_SD_DIR / 'vae')
     learn = vae_learner(kl_weight=kl_weight, seed=seed)
     start = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder), kl_weight=kl_weight, seed=seed)
     vae = learn.model.vae.eval().cpu()
     vae.register_to_config(scaling_factor=scaling_factor(vae, ColorDigits('train', vrange=(-1, 1)).images))
     secs = time.time() - start
