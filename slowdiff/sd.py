@@ -54,6 +54,9 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
     offline = not local and (hub_offline() or not hub_reachable())      # then only the local cache is tried: no retries
     device = torch.device(device or get_device()); dtype = dtype or _default_dtype(device)
     from diffusers import DiffusionPipeline
+    from transformers.utils import logging as hf_logging
+    bars = hf_logging.is_progress_bar_enabled()
+    if local: hf_logging.disable_progress_bar()                          # a bar is for downloads, not a local folder
     try:
         kw = dict(local_files_only=local or offline)
         cfg = DiffusionPipeline.load_config(src, **kw)
@@ -71,6 +74,8 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
                           "connect to the internet once, or give a local pipeline folder") from None
         raise OSError(f"could not load Stable Diffusion from {src!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                       "check the name, the network, or that the folder is complete") from None
+    finally:
+        if bars: hf_logging.enable_progress_bar()
     if len(comps['tokenizer']) < 1000:                                    # transformers builds an empty one when files are missing
         raise OSError(f"the tokenizer of {src!r} has {len(comps['tokenizer'])} tokens: its files are missing or broken")
     for k in ('text_encoder', 'unet', 'vae'): comps[k] = comps[k].to(device).eval()
@@ -97,7 +102,8 @@ def free_memory_bytes(device) -> int:
     try:
         import psutil; return psutil.virtual_memory().available
     except ImportError: pass
-    try: return int(next(l for l in open('/proc/meminfo') if l.startswith('MemAvailable')).split()[1]) * 1024
+    try:
+        with open('/proc/meminfo') as f: return int(next(l for l in f if l.startswith('MemAvailable')).split()[1]) * 1024
     except (OSError, StopIteration): return 2**63                        # unknown: do not refuse
 
 def _check_number(name, v, low=None):

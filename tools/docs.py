@@ -1,0 +1,211 @@
+#!/usr/bin/env python
+"""Build slowdiff's docs site from the executed notebooks, then check it in headless Chromium.
+
+    python tools/docs.py               # build into _docs/ and check; screenshots in _docs/_check/
+    python tools/docs.py --check-only  # check an already built _docs/
+
+Building: with Quarto installed (`pip install -e ".[docs]"`, the `quarto-cli` package, or `quarto` on the PATH)
+the site is nbdev's own, built by `nbdev-docs`. Without Quarto the same notebooks are rendered to HTML with
+nbconvert, one page per lesson with a sidebar in lesson order, honouring nbdev's `#| hide` and `#| echo: false`.
+Nothing is downloaded either way.
+
+Checking: each page is opened in headless Chromium (Debian's `chromium`), with a fresh profile and no background
+networking. A small script added to a copy of the page waits for the load event, then records how many images the
+page has and how many actually decoded; Chromium's `--dump-dom` returns the result. A page fails if it shows an
+error (a Python traceback or an error output), has no heading, has a broken image, or shows fewer pictures than its
+notebook has. The index and three lessons must show at least one picture; they are also screenshotted, and a blank
+screenshot fails too. Exit status 1 on any failure. (Slow: about a minute. Not part of the test run.)
+"""
+import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS, DOCS = ROOT / 'nbs', ROOT / '_docs'
+SCREENSHOT_PAGES = ['index', 'vae', 'tiny_sd', 'sd_tricks']
+CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--hide-scrollbars']
+ERROR_MARKS = ['Traceback (most recent call last)', 'cell-output-error', 'application/vnd.jupyter.error',
+               'ModuleNotFoundError', 'Page not found']
+
+
+def page_name(nb: Path) -> str:
+    "nbdev's page name: the notebook's name without its number prefix (`07_vae` -> `vae`)."
+    return re.sub(r'^\d+[a-z]?_', '', nb.stem)
+
+
+def lessons() -> list:
+    "The notebooks in lesson order, index first."
+    nbs = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith('_'))
+    return sorted(nbs, key=lambda p: (p.stem != 'index', p.name))
+
+
+def quarto() -> str:
+    "The Quarto binary, if there is one."
+    try:
+        import quarto_cli  # the PyPI package ships the binary inside itself
+        for p in Path(quarto_cli.__file__).parent.rglob('quarto'):
+            if p.is_file() and os.access(p, os.X_OK): return str(p)
+    except ImportError: pass
+    return shutil.which('quarto')
+
+
+# ---- building without Quarto -------------------------------------------------------------------------------------
+
+def _directives(src: str) -> dict:
+    return dict((m[0].strip(), m[1].strip()) for m in re.findall(r'^#\|\s*([\w-]+)\s*:?\s*(.*)$', src, re.M))
+
+
+def docs_notebook(nb):
+    "A copy of notebook `nb` as nbdev's docs show it: hidden cells dropped, directives removed, echo: false honoured."
+    cells = []
+    for c in nb.cells:
+        if c.cell_type == 'code':
+            d = _directives(c.source)
+            if 'hide' in d or 'default_exp' in d or d.get('include') == 'false': continue
+            c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
+            if d.get('echo') == 'false': c.metadata['jupyter'] = {'source_hidden': True}; c.metadata['transient'] = {'remove_source': True}
+            if not c.source and not c.get('outputs'): continue
+        cells.append(c)
+    nb.cells = cells
+    return nb
+
+
+SIDEBAR_CSS = """
+<style>
+  body { margin: 0; }
+  #sd-sidebar { position: fixed; top: 0; left: 0; bottom: 0; width: 230px; overflow-y: auto; padding: 16px 12px;
+                background: #f6f6f3; border-right: 1px solid #ddd; font: 14px/1.5 system-ui, sans-serif; }
+  #sd-sidebar a { display: block; color: #333; text-decoration: none; padding: 2px 6px; border-radius: 4px; }
+  #sd-sidebar a.active { background: #2b6cb0; color: white; }
+  #sd-sidebar .sd-title { font-weight: 700; font-size: 18px; margin-bottom: 10px; }
+  #sd-main { margin-left: 254px; }
+</style>
+"""
+
+
+def sidebar(pages: list, current: str) -> str:
+    links = '\n'.join(f'<a href="{name}.html"{" class=active" if name == current else ""}>{html.escape(title)}</a>'
+                      for name, title in pages)
+    return f'<nav id="sd-sidebar"><div class="sd-title">slowdiff</div>{links}</nav>'
+
+
+def title_of(nb, fallback: str) -> str:
+    for c in nb.cells:
+        if c.cell_type == 'markdown':
+            m = re.search(r'^#\s+(.+)$', c.source, re.M)
+            if m: return m[1].strip()
+    return fallback
+
+
+def build_with_nbconvert(out: Path):
+    import nbformat
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name='lab')
+    exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
+    nbs = [(p, nbformat.read(p, as_version=4)) for p in lessons()]
+    pages = [(page_name(p), title_of(nb, p.stem) if p.stem != 'index' else 'Home') for p, nb in nbs]
+    if out.exists(): shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for (p, nb), (name, title) in zip(nbs, pages):
+        body, _ = exporter.from_notebook_node(docs_notebook(nb), resources={'metadata': {'name': title}})
+        body = body.replace('</head>', SIDEBAR_CSS + '</head>', 1)
+        body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m[1]}>{sidebar(pages, name)}<div id="sd-main">', body, count=1)
+        body = body.replace('</body>', '</div></body>', 1)
+        (out / f'{name}.html').write_text(body)
+    print(f'built {len(pages)} pages with nbconvert into {out} (no Quarto here)')
+
+
+def build(out: Path):
+    q = quarto()
+    if q:
+        env = dict(os.environ, PATH=f'{Path(q).parent}{os.pathsep}{os.environ["PATH"]}')
+        subprocess.run(['nbdev-docs'], cwd=ROOT, env=env, check=True)
+        print(f'built the nbdev site with Quarto ({q}) into {out}')
+    else: build_with_nbconvert(out)
+
+
+# ---- checking in Chromium ----------------------------------------------------------------------------------------
+
+CHECK_JS = """
+<script>
+window.addEventListener('load', () => setTimeout(() => {
+  const imgs = [...document.querySelectorAll('img')];
+  const r = {images: imgs.length, decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+             headings: document.querySelectorAll('h1').length};
+  const el = document.createElement('pre'); el.id = 'sd-docs-check'; el.textContent = JSON.stringify(r);
+  document.body.appendChild(el);
+}, 300));
+</script>
+"""
+
+
+def chromium() -> str:
+    for name in ('chromium', 'chromium-browser', 'google-chrome', 'chrome'):
+        if shutil.which(name): return shutil.which(name)
+    sys.exit('docs check: no Chromium found; install Debian\'s `chromium` package (apt-get install chromium)')
+
+
+def run_chromium(args: list, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([chromium(), *CHROMIUM_FLAGS, f'--user-data-dir={profile}', *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def pictures_in(nb_path: Path) -> int:
+    "How many pictures (PNG, JPEG or GIF outputs) notebook `nb_path` shows in the docs."
+    import nbformat
+    nb = docs_notebook(nbformat.read(nb_path, as_version=4))
+    return sum(any(k in o.get('data', {}) for k in ('image/png', 'image/jpeg', 'image/gif'))
+               for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []))
+
+
+def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
+    """Problems found on `page` (an empty list when it is fine): errors shown, no heading, broken images, fewer pictures
+    than its notebook's `expected`, none at all on the index and the screenshot pages. Screenshots those pages."""
+    probe = page.with_name(f'.check-{page.name}')
+    probe.write_text(page.read_text().replace('</body>', CHECK_JS + '</body>', 1))
+    try:
+        r = run_chromium(['--virtual-time-budget=10000', '--dump-dom', probe.as_uri()], profile)
+    finally: probe.unlink()
+    dom = r.stdout
+    problems = [f'shows "{m}"' for m in ERROR_MARKS if m in dom]
+    m = re.search(r'<pre id="sd-docs-check">(.*?)</pre>', dom)
+    if not m: return problems + [f'did not finish loading in Chromium (exit {r.returncode}): {r.stderr.strip()[-200:]}']
+    res = json.loads(html.unescape(m[1]))
+    if not res['headings']: problems.append('has no heading')
+    if res['decoded'] < res['images']: problems.append(f"has {res['images'] - res['decoded']} broken image(s)")
+    if res['decoded'] < expected: problems.append(f"shows {res['decoded']} images but its notebook has {expected} pictures")
+    if not res['decoded'] and (expected or page.stem in SCREENSHOT_PAGES): problems.append('has no image that displays')
+    if page.stem in SCREENSHOT_PAGES:
+        shot = shots / f'{page.stem}.png'
+        run_chromium(['--window-size=1280,1600', f'--screenshot={shot}', page.as_uri()], profile)
+        if not shot.exists(): problems.append('screenshot failed')
+        else:
+            from PIL import Image
+            lo, hi = Image.open(shot).convert('L').getextrema()
+            if hi - lo < 50: problems.append(f'screenshot {shot} is blank')
+    print(f"  {page.name:24} {res['decoded']:3d} of {res['images']:3d} images shown ({expected:2d} in the notebook)  "
+          f"{'OK' if not problems else 'FAIL: ' + '; '.join(problems)}")
+    return problems
+
+
+def check(site: Path) -> bool:
+    nbs = lessons()
+    pages = [site / f'{page_name(p)}.html' for p in nbs]
+    missing = [p.name for p in pages if not p.exists()]
+    if missing: print(f'docs check: pages missing from {site}: {", ".join(missing)}'); return False
+    shots = site / '_check'; shots.mkdir(exist_ok=True)
+    print(f'checking {len(pages)} pages in headless Chromium ({chromium()})')
+    with tempfile.TemporaryDirectory(prefix='slowdiff-chromium-') as profile:
+        failed = [p for p, nb in zip(pages, nbs) if check_page(p, pictures_in(nb), shots, Path(profile))]
+    missing_shots = [n for n in SCREENSHOT_PAGES if not (shots / f'{n}.png').exists()]
+    if missing_shots: print(f'no screenshot of: {", ".join(missing_shots)}')
+    print(f'{len(pages) - len(failed)}/{len(pages)} pages pass; screenshots of {", ".join(SCREENSHOT_PAGES)} in {shots}')
+    return not failed and not missing_shots
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--check-only', action='store_true', help='check the site already in _docs/')
+    args = ap.parse_args()
+    if not args.check_only: build(DOCS)
+    sys.exit(0 if check(DOCS) else 1)
