@@ -40,15 +40,16 @@ def _open_image(path, option):
     from PIL import Image, UnidentifiedImageError
     try: img = Image.open(path); img.load()
     except FileNotFoundError: raise CLIError(f"{option} {path}: no such file") from None
-    except (UnidentifiedImageError, OSError) as e: raise CLIError(f"{option} {path} is not an image PIL can read") from None
+    except (UnidentifiedImageError, OSError): raise CLIError(f"{option} {path} is not an image PIL can read") from None
     return img.convert('RGB')
 
 def _check_args(steps, guidance, n, height, width):
-    import math
-    if steps < 1: raise CLIError(f"--steps must be at least 1; got {steps}")
+    "The API's checks (lesson 11), run before the model is loaded and worded for the command line."
+    from slowdiff.sd import _check_number
+    _check_number('--steps', steps, 1)
     if steps > 1000: raise CLIError(f"--steps must be at most 1000 (the model's training timesteps); got {steps}")
-    if not math.isfinite(guidance): raise CLIError(f"--guidance must be a finite number; got {guidance}")
-    if n < 1: raise CLIError(f"--n must be at least 1; got {n}")
+    _check_number('--guidance', guidance)
+    _check_number('--n', n, 1)
     for k, v in (('height', height), ('width', width)):
         if v is not None and (v < 8 or v % 8): raise CLIError(f"--{k} must be a positive multiple of 8; got {v}")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
 from fastcore.foundation import L
-from fastai.torch_core import default_device, set_seed, to_np
+from fastai.torch_core import default_device, set_seed
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 
@@ -229,11 +229,11 @@ def load_checkpoint(path) -> dict:
     except Exception as e:
         raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); delete it to start afresh") from None
 
-def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, quiet: bool = True):
-    "`learn.fit_one_cycle(epochs, lr)`, checkpointed every epoch to `checkpoint`, resuming from it if a run was interrupted."
+def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, quiet: bool = True, **settings):
+    "`learn.fit_one_cycle(epochs, lr)`, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."
     cbs, start = [], 0
     if checkpoint is not None:
-        checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr}
+        checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}
         if checkpoint.exists():
             state = load_checkpoint(checkpoint)
             if state['settings'] != settings:

@@ -14,7 +14,7 @@ import numpy as np, torch
 from torch.utils.data import Dataset, TensorDataset
 import torch.nn.functional as F
 from fastai.data.core import DataLoaders
-from .core import get_device, in_test
+from .core import get_device
 
 # %% ../nbs/01_data.ipynb #978b42a9
 @functools.lru_cache(maxsize=None)

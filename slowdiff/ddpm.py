@@ -15,9 +15,8 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
-                           write_model_card, WEIGHTS_DIR)
-from .data import mnist_dls, get_mnist, subset
+from .core import fit_and_save, seed_everything, write_model_card, WEIGHTS_DIR
+from .data import mnist_dls
 
 # %% ../nbs/04_ddpm.ipynb #a888c9bb
 def linear_betas(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:

@@ -8,14 +8,13 @@ Docs: https://slowdiff.github.io/slowdiff/guidance.html.md"""
 __all__ = ['NULL_LABEL', 'cond_unet', 'CondDDPMCB', 'cond_learner', 'guided_sample', 'train_cfg']
 
 # %% ../nbs/06_guidance.ipynb #6af41c77
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import DDPMScheduler
-from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
-                           write_model_card, WEIGHTS_DIR)
+from .core import fit_and_save, seed_everything, write_model_card, WEIGHTS_DIR
 from .data import mnist_dls
 from .ddpm import DDPM, TimeUNet
 from .metrics import evaluate

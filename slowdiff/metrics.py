@@ -16,8 +16,7 @@ from scipy import linalg
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (fit_and_save, seed_everything, in_test, test_cbs, load_weights, weights_path,
-                           write_model_card, WEIGHTS_DIR)
+from .core import fit_and_save, seed_everything, load_weights, weights_path, write_model_card, WEIGHTS_DIR
 from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
 
 # %% ../nbs/05_metrics.ipynb #faf676cd

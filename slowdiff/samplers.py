@@ -11,14 +11,13 @@ __all__ = ['SAMPLERS', 'train_sigmas', 'sigma_to_t', 'karras_sigmas', 'noise_lik
            'sample', 'steps_for_calls', 'calls_for_steps']
 
 # %% ../nbs/09_samplers.ipynb #52b23582
-import math, time
+import math
 from dataclasses import dataclass
 import numpy as np, torch
 from diffusers import (DDPMScheduler, DDIMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler,
                        HeunDiscreteScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler)
 from diffusers.utils.torch_utils import randn_tensor
-from .core import in_test, load_weights, weights_path
-from .ddpm import make_betas, TimeUNet
+from .ddpm import make_betas
 
 # %% ../nbs/09_samplers.ipynb #a6068137
 def train_sigmas(alphas_cumprod: torch.Tensor) -> torch.Tensor:

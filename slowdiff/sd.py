@@ -12,7 +12,7 @@ import math, os, socket
 from urllib.parse import urlparse
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, torch
+import torch
 from PIL import Image
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer

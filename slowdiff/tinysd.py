@@ -13,7 +13,7 @@ __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 't
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
@@ -22,11 +22,11 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
-from .core import (seed_everything, in_test, test_cbs, save_pretrained_atomic, write_model_card, get_device,
+from .core import (seed_everything, save_pretrained_atomic, write_model_card, get_device,
                            fit_one_cycle_resumable, checkpoint_path)
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
-from .vae import TINY_SD_DIR, load_vae, encode_images, decode_latents
-from .clip import tokenize, clip_tokenizer
+from .vae import TINY_SD_DIR, load_vae, encode_images
+from .clip import tokenize
 
 # %% ../nbs/10_tiny_sd.ipynb #413d0df2
 def tiny_unet_config(cross_attention_dim: int = 64) -> dict:

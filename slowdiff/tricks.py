@@ -18,8 +18,8 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from torch.utils.data import TensorDataset
-from .core import (from_pil, seed_everything, in_test, test_cbs, _atomic_write, WEIGHTS_DIR, get_device,
-                           fit_one_cycle_resumable, checkpoint_path)
+from .core import (from_pil, image_grid, seed_everything, _atomic_write, WEIGHTS_DIR, fit_one_cycle_resumable,
+                           checkpoint_path)
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
 from .vae import encode_images

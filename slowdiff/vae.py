@@ -17,11 +17,10 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import AutoencoderKL
-from .core import (seed_everything, in_test, test_cbs, save_pretrained_atomic, write_model_card, WEIGHTS_DIR,
-                           fit_one_cycle_resumable, checkpoint_path,
-                           get_device)
-from .data import ColorDigits, get_mnist, _LabelledImages
-from .metrics import classify, default_classifier, evaluate
+from .core import (seed_everything, save_pretrained_atomic, write_model_card, WEIGHTS_DIR,
+                           fit_one_cycle_resumable, checkpoint_path, get_device)
+from .data import ColorDigits, _LabelledImages
+from .metrics import classify, default_classifier
 
 # %% ../nbs/07_vae.ipynb #2d2c92ae
 def compression_ratio(image_shape, latent_shape) -> float:
