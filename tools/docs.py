@@ -65,6 +65,9 @@ def docs_notebook(nb):
             c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
             if d.get('echo') == 'false': c.metadata['jupyter'] = {'source_hidden': True}; c.metadata['transient'] = {'remove_source': True}
             if not c.source and not c.get('outputs'): continue
+            for o in c.get('outputs', []):                                # nbconvert's templates do not show GIFs:
+                gif = o.get('data', {}).get('image/gif')                   # give them an <img> of their own
+                if gif: o['data']['text/html'] = f'<img src="data:image/gif;base64,{"".join(gif).strip()}">'
         cells.append(c)
     nb.cells = cells
     return nb
