@@ -118,18 +118,18 @@ def demo(out: str = 'demo.png',   # where to write the grid
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
+_TRAINERS = {'digitness': ('gradients', 'train_digitness'), 'denoiser': ('denoise', 'train_denoiser'),
+             'ddpm_mnist': ('ddpm', 'train_ddpm'), 'digit_colour_classifier': ('metrics', 'train_classifier'),
+             'cfg_mnist': ('guidance', 'train_cfg'), 'vae': ('vae', 'train_vae'), 'clip': ('clip', 'train_clip'),
+             'unet': ('tinysd', 'train_tiny_sd'), 'pink': ('tricks', 'train_pink')}
+_OUTPUTS = {'clip': lambda o: {'text_folder': o / 'text_encoder', 'heads_folder': o / 'tiny_clip'},
+            'pink': lambda o: {'path': o / 'learned_embeds.safetensors'}}
+
 def _trainers() -> dict:
-    "name -> (train function, its output argument(s) given --out)."
-    from slowdiff import gradients, denoise, ddpm, metrics, guidance, vae, clip, tinysd, tricks
-    return {'digitness': (gradients.train_digitness, lambda o: {'folder': o}),
-            'denoiser': (denoise.train_denoiser, lambda o: {'folder': o}),
-            'ddpm_mnist': (ddpm.train_ddpm, lambda o: {'folder': o}),
-            'digit_colour_classifier': (metrics.train_classifier, lambda o: {'folder': o}),
-            'cfg_mnist': (guidance.train_cfg, lambda o: {'folder': o}),
-            'vae': (vae.train_vae, lambda o: {'folder': o}),
-            'clip': (clip.train_clip, lambda o: {'text_folder': o / 'text_encoder', 'heads_folder': o / 'tiny_clip'}),
-            'unet': (tinysd.train_tiny_sd, lambda o: {'folder': o}),
-            'pink': (tricks.train_pink, lambda o: {'path': o / 'learned_embeds.safetensors'})}
+    "name -> (train function, its output argument(s) given --out); a lesson's module is imported only to train its model."
+    import importlib
+    def fn(mod, name): return lambda **kw: getattr(importlib.import_module(f'slowdiff.{mod}'), name)(**kw)
+    return {k: (fn(*v), _OUTPUTS.get(k, lambda o: {'folder': o})) for k, v in _TRAINERS.items()}
 
 def _progress_file(name: str) -> Path:
     from slowdiff.core import WEIGHTS_DIR
