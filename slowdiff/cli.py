@@ -171,7 +171,9 @@ def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist,
         start = time.time(); print(f"training {k} …", flush=True)
         fn(**kw, **(outputs(out) if out is not None else {}))
         print(f"{k}: done in {time.time() - start:.0f} s", flush=True)
-        if len(names) > 1: _save_train_progress(name, done := done + [k])
+        if len(names) > 1:
+            done = done + [k]
+            _save_train_progress(name, done)
     if len(names) > 1: _progress_file(name).unlink(missing_ok=True)      # the whole run is complete
 
 # %% ../nbs/14_cli.ipynb #e9c02fa6

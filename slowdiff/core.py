@@ -229,8 +229,8 @@ def load_checkpoint(path) -> dict:
     except Exception as e:
         raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); delete it to start afresh") from None
 
-def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, quiet: bool = True, **settings):
-    "`learn.fit_one_cycle(epochs, lr)`, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."
+def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **settings):
+    "`learn.fit_one_cycle(epochs, lr)` quietly, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."
     cbs, start = [], 0
     if checkpoint is not None:
         checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}
@@ -248,8 +248,6 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, quie
                 start = state['epoch']
                 print(f"resuming from {checkpoint}: {start} of {epochs} epochs were done", flush=True)
         cbs = [CheckpointCB(checkpoint, settings, start)]
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
-    else: learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
     if checkpoint is not None: checkpoint.unlink(missing_ok=True)
     return learn

@@ -7,8 +7,8 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table',
            'min_snr_weights', 'weighted_mse', 'TinySDCB', 'UNetNoisePredictor', 'load_text_encoder', 'tiny_sd_learner',
-           'tiny_sd_path', 'tiny_sd_scheduler', 'save_tiny_sd', 'all_prompts', 'generate', 'quality_table',
-           'write_tiny_sd_card', 'train_tiny_sd']
+           'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'all_prompts', 'generate',
+           'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
@@ -121,13 +121,18 @@ def tiny_sd_scheduler() -> EulerDiscreteScheduler:
     "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule."
     return EulerDiscreteScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, num_train_timesteps=1000)
 
-def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
-    "Add `unet`, the scheduler and model_index.json to the pipeline folder holding the VAE, text encoder and tokenizer."
+def tiny_sd_pipeline(unet: UNet2DConditionModel, folder=None) -> StableDiffusionPipeline:
+    "A `StableDiffusionPipeline` of `unet` with the VAE, text encoder and tokenizer of tiny SD's folder."
     folder = Path(folder or TINY_SD_DIR)
-    pipe = StableDiffusionPipeline(vae=load_vae(folder / 'vae'), text_encoder=load_text_encoder(folder / 'text_encoder'),
+    return StableDiffusionPipeline(vae=load_vae(folder / 'vae'), text_encoder=load_text_encoder(folder / 'text_encoder'),
                                    tokenizer=CLIPTokenizer.from_pretrained(folder / 'tokenizer'), unet=unet,
                                    scheduler=tiny_sd_scheduler(), safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
+
+def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
+    "Add `unet`, the scheduler and model_index.json to the pipeline folder holding the VAE, text encoder and tokenizer."
+    folder = Path(folder or TINY_SD_DIR)
+    pipe = tiny_sd_pipeline(unet, folder)
     save_pretrained_atomic(unet, folder / 'unet')
     save_pretrained_atomic(pipe.scheduler, folder / 'scheduler')
     with tempfile.TemporaryDirectory(dir=folder) as d:                   # model_index.json exactly as diffusers writes it

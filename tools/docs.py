@@ -63,7 +63,7 @@ def docs_notebook(nb):
             d = _directives(c.source)
             if 'hide' in d or 'default_exp' in d or d.get('include') == 'false': continue
             c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
-            if d.get('echo') == 'false': c.metadata['jupyter'] = {'source_hidden': True}; c.metadata['transient'] = {'remove_source': True}
+            if d.get('echo') == 'false': c.metadata['transient'] = {'remove_source': True}   # what nbconvert's templates read
             if not c.source and not c.get('outputs'): continue
             for o in c.get('outputs', []):                                # nbconvert's templates do not show GIFs:
                 gif = o.get('data', {}).get('image/gif')                   # give them an <img> of their own
