@@ -20,7 +20,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from fastprogress.fastprogress import progress_bar
 from .core import get_device
 from .clip import tokenize
-from .samplers import get_sampler, sampler_key, step_kwargs, SAMPLERS
+from .samplers import sampler_key, step_kwargs, SAMPLERS
 from .tinysd import tiny_sd_path
 
 # %% ../nbs/11_sd_loop.ipynb #29e9034d
@@ -131,12 +131,9 @@ class StableDiffusion:
     def dtype(self): return next(self.unet.parameters()).dtype
 
     def set_scheduler(self, name, diffusers: bool = False):
-        "Swap in a scheduler by name (ddpm, ddim, euler, euler_a, heun, lms, dpm++2m) on this model's noise schedule."
+        "Swap in a scheduler by name (ddpm, ddim, euler, euler_a, heun, lms, dpm++2m; ours, or diffusers' with `diffusers=True`), built from this model's whole scheduler config."
         if not isinstance(name, str): self.scheduler = name; return self
-        c = self.scheduler.config
-        if diffusers: self.scheduler = SAMPLERS[sampler_key(name)][1].from_config(c)
-        else: self.scheduler = get_sampler(name, num_train_timesteps=c['num_train_timesteps'], beta_start=c['beta_start'],
-                                           beta_end=c['beta_end'], beta_schedule=c['beta_schedule'])
+        self.scheduler = SAMPLERS[sampler_key(name)][1 if diffusers else 0].from_config(self.scheduler.config)
         return self
 
     @torch.no_grad()
@@ -199,7 +196,7 @@ class StableDiffusion:
         `after_step(i, t, x) -> x` after it (inpainting)."""
         _check_number('steps', steps, 1)
         if int(steps) != steps: raise ValueError(f"steps must be a whole number; got {steps!r}")
-        T = self.scheduler.config['num_train_timesteps']
+        T = self.scheduler.config.num_train_timesteps
         if steps > T: raise ValueError(f"steps must be at most {T} (the model's training timesteps); got {steps!r}")
         _check_number('guidance', guidance)
         # inference_mode is the fastest; a hook that takes gradients (loss guidance) needs plain no_grad

@@ -118,8 +118,10 @@ def tiny_sd_path() -> Path:
     return TINY_SD_DIR
 
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
-    "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule."
-    return EulerDiscreteScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, num_train_timesteps=1000)
+    "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
+    return EulerDiscreteScheduler.from_config(dict(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012,
+                                                   num_train_timesteps=1000, steps_offset=1,
+                                                   clip_sample=False, set_alpha_to_one=False))   # latents are not in [−1, 1]
 
 def tiny_sd_pipeline(unet: UNet2DConditionModel, folder=None) -> StableDiffusionPipeline:
     "A `StableDiffusionPipeline` of `unet` with the VAE, text encoder and tokenizer of tiny SD's folder."
