@@ -85,7 +85,7 @@ def as_rgb(x: torch.Tensor, vrange=(-1, 1)) -> torch.Tensor:
 # %% ../nbs/05_metrics.ipynb #d5a28ded
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     "Fréchet distance between the Gaussians N(mu1, sigma1) and N(mu2, sigma2)."
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
     if np.iscomplexobj(covmean): covmean = covmean.real                   # rounding can leave tiny imaginary parts
     return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1 + sigma2 - 2 * covmean))
 

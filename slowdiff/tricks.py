@@ -18,6 +18,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from torch.utils.data import TensorDataset
+from transformers.utils import logging as hf_logging
 from .core import (from_pil, image_grid, seed_everything, _atomic_write, WEIGHTS_DIR, fit_one_cycle_resumable,
                            checkpoint_path)
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
@@ -134,7 +135,9 @@ def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
     tok, te = sd.tokenizer, sd.text_encoder
     if token not in tok.get_vocab():
         tok.add_tokens([token])
-        te.resize_token_embeddings(len(tok))
+        level = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()   # (transformers' note on how it fills a new
+        try: te.resize_token_embeddings(len(tok))                       # row is for library developers; the call is unchanged)
+        finally: hf_logging.set_verbosity(level)
     tid = tok.convert_tokens_to_ids(token)
     if init_word is not None:
         src = tok(init_word, add_special_tokens=False).input_ids

@@ -100,17 +100,34 @@ def title_of(nb, fallback: str) -> str:
     return fallback
 
 
+MATHJAX_URL = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'    # relative: served by the site itself
+# set before MathJax.js loads (MathJax 2 reads a `window.MathJax` object as its configuration): the package ships the
+# STIX web fonts only, as Jupyter's classic notebook used it; no image fonts, nothing fetched from elsewhere
+MATHJAX_FONTS = ('<script>window.MathJax = {"HTML-CSS": {availableFonts: [], imageFont: null, preferredFont: null, '
+                 'webFont: "STIX-Web"}, showMathMenu: false};</script>')
+
+
+def copy_mathjax(out: Path):
+    "MathJax 2, from the `jupyter-server-mathjax` package (PyPI; in the dev extra), into the site's mathjax/ folder."
+    try: import jupyter_server_mathjax
+    except ImportError: sys.exit('docs build: MathJax comes from the jupyter-server-mathjax package: pip install -e ".[dev]"')
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', out / 'mathjax')
+
+
 def build_with_nbconvert(out: Path):
     import nbformat
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name='lab')
+    exporter = HTMLExporter(template_name='lab', mathjax_url=MATHJAX_URL)
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     nbs = [(p, nbformat.read(p, as_version=4)) for p in lessons()]
     pages = [(page_name(p), title_of(nb, p.stem) if p.stem != 'index' else 'Home') for p, nb in nbs]
     if out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True)
+    copy_mathjax(out)
     for (p, nb), (name, title) in zip(nbs, pages):
         body, _ = exporter.from_notebook_node(docs_notebook(nb), resources={'metadata': {'name': title}})
+        assert MATHJAX_URL in body, 'nbconvert no longer takes mathjax_url: the page would load MathJax from elsewhere'
+        body = body.replace('<!-- Load mathjax -->', '<!-- Load mathjax -->' + MATHJAX_FONTS, 1)
         body = body.replace('</head>', SIDEBAR_CSS + '</head>', 1)
         body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m[1]}>{sidebar(pages, name)}<div id="sd-main">', body, count=1)
         body = body.replace('</body>', '</div></body>', 1)
@@ -131,12 +148,35 @@ def build(out: Path):
 
 CHECK_JS = """
 <script>
-window.addEventListener('load', () => setTimeout(() => {
+function sdRawTex() {
+  // text the reader sees that still holds TeX: `$...$` or `\\(...\\)` outside code, scripts and typeset maths
+  const skip = 'SCRIPT,STYLE,PRE,CODE,TEXTAREA';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: n => {
+    for (let e = n.parentElement; e; e = e.parentElement)
+      if (skip.includes(e.tagName) || (e.className && String(e.className).includes('MathJax'))) return NodeFilter.FILTER_REJECT;
+    return NodeFilter.FILTER_ACCEPT; }});
+  const raw = [];
+  let text = '', n;
+  while ((n = walker.nextNode())) text += n.textContent + ' ';
+  for (const m of text.matchAll(/\\$[^$\\n]{1,80}\\$|\\\\\\([^)]{1,80}\\\\\\)/g)) raw.push(m[0]);
+  return raw.slice(0, 5);
+}
+function sdReport() {
   const imgs = [...document.querySelectorAll('img')];
-  const r = {images: imgs.length, decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
-             headings: document.querySelectorAll('h1').length};
+  const external = imgs.filter(i => /^https?:/.test(i.getAttribute('src') || '') && new URL(i.src).host !== location.host);
+  const local = imgs.filter(i => !external.includes(i));
+  const r = {images: local.length, decoded: local.filter(i => i.complete && i.naturalWidth > 0).length,
+             external: external.length, headings: document.querySelectorAll('h1').length,
+             maths: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML, mjx-container').length,
+             math_errors: document.querySelectorAll('.MathJax_Error, merror, [data-mjx-error]').length,
+             raw_tex: sdRawTex(),
+             stderr: document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .cell-output-stderr').length};
   const el = document.createElement('pre'); el.id = 'sd-docs-check'; el.textContent = JSON.stringify(r);
   document.body.appendChild(el);
+}
+window.addEventListener('load', () => setTimeout(() => {
+  if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(sdReport);      // after MathJax has typeset the page
+  else sdReport();
 }, 300));
 </script>
 """
@@ -175,6 +215,9 @@ def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
     if not m: return problems + [f'did not finish loading in Chromium (exit {r.returncode}): {r.stderr.strip()[-200:]}']
     res = json.loads(html.unescape(m[1]))
     if not res['headings']: problems.append('has no heading')
+    if res['raw_tex']: problems.append(f"shows raw TeX (maths not rendered): {', '.join(res['raw_tex'])}")
+    if res['math_errors']: problems.append(f"has {res['math_errors']} maths error(s)")
+    if res['stderr']: problems.append(f"shows {res['stderr']} warning/stderr output block(s)")
     if res['decoded'] < res['images']: problems.append(f"has {res['images'] - res['decoded']} broken image(s)")
     if res['decoded'] < expected: problems.append(f"shows {res['decoded']} images but its notebook has {expected} pictures")
     if not res['decoded'] and (expected or page.stem in SCREENSHOT_PAGES): problems.append('has no image that displays')
@@ -186,7 +229,8 @@ def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
             from PIL import Image
             lo, hi = Image.open(shot).convert('L').getextrema()
             if hi - lo < 50: problems.append(f'screenshot {shot} is blank')
-    print(f"  {page.name:24} {res['decoded']:3d} of {res['images']:3d} images shown ({expected:2d} in the notebook)  "
+    print(f"  {page.name:24} {res['decoded']:3d} of {res['images']:3d} images shown ({expected:2d} in the notebook), "
+          f"{res['maths']:3d} formulas typeset, {res['external']} external image(s) not checked  "
           f"{'OK' if not problems else 'FAIL: ' + '; '.join(problems)}")
     return problems
 
