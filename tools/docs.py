@@ -12,8 +12,11 @@ Nothing is downloaded either way.
 Checking: each page is opened in headless Chromium (Debian's `chromium`), with a fresh profile and no background
 networking. A small script added to a copy of the page waits for the load event, then records how many images the
 page has and how many actually decoded; Chromium's `--dump-dom` returns the result. A page fails if it shows an
-error (a Python traceback or an error output), has no heading, has a broken image, or shows fewer pictures than its
-notebook has. The index and three lessons must show at least one picture; they are also screenshotted, and a blank
+error (a Python traceback or an error output), shows a warning/stderr output block, still shows raw TeX (`$...$` outside
+code: the maths was not rendered) or a MathJax error, has no heading, has a broken image, or shows fewer pictures than
+its notebook has. The maths is typeset by MathJax 2 copied into the site from the `jupyter-server-mathjax` package
+(PyPI, in the dev extra), never from a CDN; the probe waits for MathJax to finish. Images on other sites (the Colab
+badge) cannot load offline and are counted apart, not checked. The index and three lessons must show at least one picture; they are also screenshotted, and a blank
 screenshot fails too. Exit status 1 on any failure. (Slow: about a minute. Not part of the test run.)
 """
 import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
