@@ -313,7 +313,7 @@ class ExplorerApp:
     def __exit__(self, *_): self.stop()
 
 def explore(port: int = 8866,          # port to serve on (0: any free port)
-            host: str = '127.0.0.1'):  # address to listen on (default: this computer only)
+            host: str = '127.0.0.1'):  # address to listen on (127.0.0.1: this computer only)
     "Serve the explorer of lesson 13 as a web page with Voilà and print its address; Ctrl-C stops it."
     import signal, threading
     if not 0 <= port <= 65535: raise CLIError(f"--port must be between 0 and 65535; got {port}")
