@@ -68,7 +68,8 @@ def generate(prompt: str,              # the text prompt
              out: str = 'slowdiff-out',  # output folder
              init: str = None,         # init image: img2img (or inpainting with --mask)
              strength: float = 0.6,    # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
-             mask: str = None):        # inpainting mask, the init image's size: white = redraw
+             mask: str = None,         # inpainting mask, the init image's size: white = redraw
+             from_scratch: bool = False):  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
     "Generate images from a prompt: one PNG per image and grid.png."
     _check_args(steps, guidance, n, height, width)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
@@ -87,6 +88,10 @@ def generate(prompt: str,              # the text prompt
     from slowdiff.tricks import img2img, inpaint
     if not prompt.strip(): print("slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples", file=sys.stderr)
     sd = StableDiffusion.from_pretrained(model, scheduler=sampler)
+    if from_scratch:                                                      # same weights, our own modules
+        from slowdiff.vae_clip import from_scratch as scratch_networks
+        sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,
+                                                     vae=sd.vae, scheduler=sd.scheduler)))
     h, w = height or sd.default_size, width or sd.default_size
     kw = dict(negative_prompt=negative, steps=steps, guidance=guidance, seed=seed, progress=sys.stderr.isatty())
     if mask_img is not None: imgs = inpaint(sd, init_img, mask_img, [prompt] * n, **kw).images
