@@ -154,8 +154,8 @@ class Sampler:
 
 def _same(a, b) -> bool:
     "Equal option values (lists and arrays compared by content)."
-    try: return bool(np.all(np.asarray(a) == np.asarray(b))) and np.shape(a) == np.shape(b)
-    except Exception: return a == b
+    try: return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+    except (TypeError, ValueError): return a == b   # ragged lists
 
 # %% ../nbs/09_samplers.ipynb #1b57fa4c
 class DDPMSampler(Sampler):

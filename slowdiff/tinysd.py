@@ -170,7 +170,7 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
 # %% ../nbs/10_tiny_sd.ipynb #dfd8f313
 def write_tiny_sd_card(folder, epochs, lr, p_uncond, snr_gamma, seed, secs: float):
     "Measure the pipeline in `folder` (400 images per setting) and write the U-Net's model card."
-    pipe = StableDiffusionPipeline.from_pretrained(folder); pipe.set_progress_bar_config(disable=True)
+    pipe = StableDiffusionPipeline.from_pretrained(folder, low_cpu_mem_usage=False); pipe.set_progress_bar_config(disable=True)
     metrics = {}
     for (name, w), r in quality_table(pipe).items():
         metrics[f'{name}, guidance {w}: prompt accuracy'] = r['prompt_acc']
