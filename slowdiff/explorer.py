@@ -8,8 +8,7 @@ Docs: https://slowdiff.github.io/slowdiff/explorer.html.md"""
 __all__ = ['MODELS', 'load_model', 'unknown_tokens', 'Explorer']
 
 # %% ../nbs/13_explorer.ipynb #83506ff2
-import io, re, html, sys, time, subprocess, tempfile, warnings, importlib.util
-from pathlib import Path
+import io, re, html, time, warnings
 import numpy as np, torch
 import ipywidgets as widgets
 from PIL import Image

@@ -276,7 +276,6 @@ class IndexedSampler(Sampler):
 # %% ../nbs/09_samplers.ipynb #697e0889
 class SigmaSampler(IndexedSampler):
     "A sampler on the σ scale: x = x0 + σ ε, model input x / √(σ² + 1)."
-    choices = {**Sampler.choices}
     def __init__(self, **options):
         super().__init__(**options)
         self._set_full_table()
@@ -524,7 +523,6 @@ def get_sampler(name: str, diffusers: bool = False, **config):
 # %% ../nbs/09_samplers.ipynb #bc6940c6
 def step_kwargs(scheduler, generator=None) -> dict:
     "`generator=` for schedulers whose `step` takes one (the random ones), nothing for the others — as diffusers' pipelines do."
-    import inspect
     return {'generator': generator} if 'generator' in inspect.signature(scheduler.step).parameters else {}
 
 @torch.no_grad()

@@ -13,7 +13,7 @@ __all__ = ['UNET_RULES', 'timestep_embedding', 'ResBlock', 'GEGLUFeedForward', '
 import inspect, math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
-from .attention import MultiHeadAttention, load_mapped, build, ATTENTION_RULES, set_fused
+from .attention import MultiHeadAttention, load_mapped, build, ATTENTION_RULES
 
 # %% ../nbs/09b_unet.ipynb #c006
 def timestep_embedding(t: torch.Tensor, dim: int, flip_sin_to_cos: bool = True, freq_shift: float = 0,

@@ -11,11 +11,10 @@ __all__ = ['VAE_RULES', 'TEXT_RULES', 'SpatialSelfAttention', 'VAEMidBlock', 'De
            'from_scratch']
 
 # %% ../nbs/09c_vae_clip.ipynb #c003
-import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from .attention import MultiHeadAttention, causal_mask, load_mapped, build, ATTENTION_RULES
-from .unet import ResBlock, DownBlock, Upsample, UNet, unet_from_diffusers
+from .unet import ResBlock, DownBlock, Upsample, unet_from_diffusers
 
 # %% ../nbs/09c_vae_clip.ipynb #c006
 class SpatialSelfAttention(MultiHeadAttention):
