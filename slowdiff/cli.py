@@ -69,11 +69,14 @@ def generate(prompt: str,              # the text prompt
              init: str = None,         # init image: img2img (or inpainting with --mask)
              strength: float = 0.6,    # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
              mask: str = None,         # inpainting mask, the init image's size: white = redraw
-             from_scratch: bool = False):  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
+             from_scratch: bool = False,  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
+             lora: str = None,         # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 12a)
+             lora_scale: float = 1.0): # how much of the LoRA: 0 is the base model
     "Generate images from a prompt: one PNG per image and grid.png."
     _check_args(steps, guidance, n, height, width)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
     if mask and not init: raise CLIError("--mask needs --init (the image to inpaint)")
+    if lora and from_scratch: raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
     try: sampler_key(sampler)
     except ValueError as e: raise CLIError(str(e)) from None
@@ -88,6 +91,10 @@ def generate(prompt: str,              # the text prompt
     from slowdiff.tricks import img2img, inpaint
     if not prompt.strip(): print("slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples", file=sys.stderr)
     sd = StableDiffusion.from_pretrained(model, scheduler=sampler)
+    if lora:
+        from slowdiff.core import shipped_weights, weights_path
+        from slowdiff.finetune import load_lora
+        load_lora(sd, weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora, lora_scale)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,
@@ -126,9 +133,11 @@ def demo(out: str = 'demo.png',   # where to write the grid
 _TRAINERS = {'digitness': ('gradients', 'train_digitness'), 'denoiser': ('denoise', 'train_denoiser'),
              'ddpm_mnist': ('ddpm', 'train_ddpm'), 'digit_colour_classifier': ('metrics', 'train_classifier'),
              'cfg_mnist': ('guidance', 'train_cfg'), 'vae': ('vae', 'train_vae'), 'clip': ('clip', 'train_clip'),
-             'unet': ('tinysd', 'train_tiny_sd'), 'pink': ('tricks', 'train_pink')}
+             'unet': ('tinysd', 'train_tiny_sd'), 'pink': ('tricks', 'train_pink'),
+             'dreambooth': ('finetune', 'train_dreambooth'), 'lora': ('finetune', 'train_lora'), 'finetune': ('finetune', 'train_finetune')}
 _OUTPUTS = {'clip': lambda o: {'text_folder': o / 'text_encoder', 'heads_folder': o / 'tiny_clip'},
-            'pink': lambda o: {'path': o / 'learned_embeds.safetensors'}}
+            'pink': lambda o: {'path': o / 'learned_embeds.safetensors'},
+            **{k: lambda o: {'out': o} for k in ('dreambooth', 'lora', 'finetune')}}
 
 def _trainers() -> dict:
     "name -> (train function, its output argument(s) given --out); a lesson's module is imported only to train its model."
@@ -152,19 +161,25 @@ def _save_train_progress(name: str, done: list):
     _atomic_write(_progress_file(name), lambda tmp: Path(tmp).write_text(json.dumps(done)))
 
 TRAIN_PROGRESS_DIR = None                                                # where multi-model runs note progress (default: the weights folder)
-TRAIN_NAMES = ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink', 'tiny_sd', 'all']
+TRAIN_NAMES = ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
+               'dreambooth', 'lora', 'finetune', 'tiny_sd', 'all']
 
-def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist, digit_colour_classifier, cfg_mnist, vae, clip, unet, pink, tiny_sd, all
+def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist, digit_colour_classifier, cfg_mnist, vae, clip, unet, pink, dreambooth, lora, finetune, tiny_sd, all
           epochs: int = None,  # epochs (default: the model card's); one name only
           out: str = None):    # output folder (default: replace the shipped weights); one name only
-    """Retrain a shipped weight set (or all of them) with its model card's settings.
-    A checkpoint is saved after every epoch; run the same command again after an interruption and it carries on."""
+    """Retrain a shipped weight set (or all of them) with its model card's settings; `dreambooth` (the whole U-Net, not
+    shipped) needs --out. A checkpoint is saved after every epoch; run the same command again after an interruption and
+    it carries on. Under `accelerate launch` (`accelerate launch -m slowdiff train lora`), dreambooth, lora and finetune
+    train data-parallel."""
     if name not in TRAIN_NAMES: raise CLIError(f"unknown weights {name!r}: choose from {', '.join(TRAIN_NAMES)}")
     if epochs is not None and epochs < 1: raise CLIError(f"--epochs must be at least 1; got {epochs}")
-    names = {'all': ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink'],
-             'tiny_sd': ['vae', 'clip', 'unet', 'pink']}.get(name, [name])
+    names = {'all': ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
+                     'lora', 'finetune'],
+             'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune']}.get(name, [name])
     if len(names) > 1 and (epochs or out): raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")
     kw = {} if epochs is None else {'epochs': epochs}
+    if name == 'dreambooth' and out is None:
+        raise CLIError("dreambooth trains the whole U-Net into a new pipeline folder: give --out (or train lora, a small adapter)")
     if out is not None:
         out = _writable_dir(out)
         if name == 'unet' and not (out / 'vae').is_dir():
