@@ -370,6 +370,8 @@ def _card(sd, unet, folder, title, cmd, seed, data, epochs, secs, probe, style_p
     tuned = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
     metrics = {f'{k} (base tiny SD: {base[k]:.3g})': v for k, v in tuned.items()}
     metrics['trainable parameters'] = f'{trainable_parameters(unet):,}'
+    weights = Path(folder) / LORA_FILE if (Path(folder) / LORA_FILE).exists() else Path(folder) / 'unet' / 'diffusion_pytorch_model.safetensors'
+    metrics['weights file'] = f'{weights.stat().st_size / 1024:.0f} KB'
     write_model_card(folder, title, command=cmd, seed=seed, data=data, epochs=epochs, wall_time_s=secs, metrics=metrics,
                      notes=notes + f' Measured at 20 Euler steps, guidance 4: {len(style_prompts)} images of the style prompts'
                                    + (f', {len(drift_prompts)} of the class prompts' if drift_prompts else '') +
@@ -381,16 +383,22 @@ def is_main_process() -> bool:
     from accelerate import PartialState
     return PartialState().is_main_process
 
+def _train_and_save(sd, images, caps, rank, bs, seed, epochs, lr, out):
+    "Fine-tune (LoRA of `rank`, or the whole U-Net with 0) and save in the first process: (U-Net, saved path, seconds), or None elsewhere."
+    learn = finetune_learner(sd, images, caps, rank, bs=bs, seed=seed, accelerate=True)
+    secs = fit_finetune(learn, epochs, lr, out)
+    if not is_main_process(): return None
+    unet = learn.model.unet.eval()
+    return unet, save_lora(unet, out) if rank else save_pipeline(unet, out), secs
+
 def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, cmd: str):
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}: choose from {', '.join(PRIORS)}")
     check_out_folder(out, (LORA_FILE, 'README.md') if lora_rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     images, caps = dreambooth_data(sd, token, prior, instance_dir)
-    learn = finetune_learner(sd, images, caps, lora_rank, seed=seed, accelerate=True)
-    secs = fit_finetune(learn, epochs, lr, out)
-    if not is_main_process(): return None
-    unet = learn.model.unet.eval()
-    path = save_lora(unet, out) if lora_rank else save_pipeline(unet, out)
+    done = _train_and_save(sd, images, caps, lora_rank, 16, seed, epochs, lr, out)
+    if done is None: return None
+    unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {lora_rank}) on the attention projections' if lora_rank else 'the whole U-Net'
         _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}', cmd, seed,
@@ -427,11 +435,9 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     out = check_out_folder(out or LORA_BLOCKY, (LORA_FILE, 'README.md') if rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     images, caps = blocky_set('train', replay)
-    learn = finetune_learner(sd, images, caps, rank, bs=32, seed=seed, accelerate=True)
-    secs = fit_finetune(learn, epochs, lr, out)
-    if not is_main_process(): return None
-    unet = learn.model.unet.eval()
-    path = save_lora(unet, out) if rank else save_pipeline(unet, out)
+    done = _train_and_save(sd, images, caps, rank, 32, seed, epochs, lr, out)
+    if done is None: return None
+    unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
         _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}',
