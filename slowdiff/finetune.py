@@ -24,7 +24,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (seed_everything, from_pil, image_grid, in_test, WEIGHTS_DIR, write_model_card,
+from .core import (seed_everything, from_pil, WEIGHTS_DIR, write_model_card,
                    fit_one_cycle_resumable, checkpoint_path)
 from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
 from .metrics import default_classifier, features, as_rgb, evaluate
@@ -443,7 +443,7 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
         _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}',
               command(train_finetune, epochs=epochs, lr=lr, seed=seed, out=None if out == LORA_BLOCKY else str(out), rank=rank,
                       replay=replay), seed,
-              f"scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
+              "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
               "colours, captioned 'a blocky {colour} {digit word}'" + (', with as many ColorDigits and their captions (replay)' if replay else ''),
               epochs, secs, blocky_probe(), blocky_prompts(), None,
               f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, caption dropout 0.15, '
