@@ -15,7 +15,8 @@ __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_TARGETS', 'LORA_FILE', 'LORA_SKS', 'LOR
            'train_dreambooth', 'train_lora', 'train_finetune']
 
 # %% ../nbs/12a_finetune.ipynb #3d872a2e
-import copy, os, shutil, tempfile, time
+import copy, shutil, time
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image
@@ -24,7 +25,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (seed_everything, from_pil, WEIGHTS_DIR, write_model_card,
+from .core import (seed_everything, from_pil, WEIGHTS_DIR, write_model_card, save_pretrained_atomic,
                    fit_one_cycle_resumable, checkpoint_path)
 from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
 from .metrics import default_classifier, features, as_rgb, evaluate
@@ -203,27 +204,17 @@ def check_out_folder(folder, keep=(LORA_FILE, 'README.md')) -> Path:
     if other: raise ValueError(f"{folder} already holds other files ({', '.join(sorted(other)[:3])}): choose a new or empty folder")
     return folder
 
-def _public(folder: Path):
-    "Give `folder` and what is in it the permissions of normal files (temporary folders and some writers make them private)."
-    umask = os.umask(0); os.umask(umask)
-    for p in [folder, *folder.rglob('*')]: os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
-
 def save_lora(unet, folder) -> Path:
     "Save `unet`'s LoRA adapters into `folder` as diffusers' `save_lora_weights` does; the folder is replaced whole, never half-written."
     from peft.utils import get_peft_model_state_dict
     from diffusers import StableDiffusionPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
-    folder = check_out_folder(folder); folder.parent.mkdir(parents=True, exist_ok=True)
+    folder = check_out_folder(folder)
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.'))
-    try:
+    def write(tmp):
         StableDiffusionPipeline.save_lora_weights(tmp, unet_lora_layers=layers, safe_serialization=True)
-        _public(tmp)
-        if (folder / 'README.md').exists(): shutil.copy(folder / 'README.md', tmp / 'README.md')   # keep the model card
-        if folder.exists(): shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return folder / LORA_FILE
+        if (folder / 'README.md').exists(): shutil.copy(folder / 'README.md', Path(tmp) / 'README.md')   # keep the model card
+    return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), folder) / LORA_FILE   # (core's whole-folder swap)
 
 def read_lora(path) -> dict:
     "The tensors of a diffusers LoRA file (or of `LORA_FILE` in a folder), with one clear error if missing or corrupt."
@@ -352,16 +343,10 @@ PIPELINE_PARTS = ('model_index.json', 'unet', 'vae', 'text_encoder', 'tokenizer'
 def save_pipeline(unet, out) -> Path:
     "A tiny-SD pipeline folder at `out` with `unet` for its U-Net, written beside it and swapped in whole."
     from slowdiff.tinysd import tiny_sd_path, save_tiny_sd
-    out = check_out_folder(out, PIPELINE_PARTS); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.'))
-    try:
+    def write(tmp):
         shutil.copytree(tiny_sd_path(), tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns('unet', 'README.md', '.*'))
         save_tiny_sd(unet, tmp)
-        _public(tmp)
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
 def _card(sd, unet, folder, title, cmd, seed, data, epochs, secs, probe, style_prompts, drift_prompts, notes):
     "Measure `unet` (and the base model beside it) and write the model card into `folder`."
