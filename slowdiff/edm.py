@@ -9,7 +9,7 @@ __all__ = ['STEP_CALLS', 'SIGMA_DATA', 'sigma_batch', 'DDPMDenoiser', 'score', '
            'rk4_step', 'edm_sigmas', 'intervals_for', 'ode_sample', 'euler_ancestral_step', 'edm_scalings',
            'EDMDenoiser', 'EDMCB', 'edm_loss', 'edm_learner', 'yardstick_noise', 'train_edm', 'dpmpp_2m_sample']
 
-# %% ../nbs/09d_edm.ipynb #4a9950e6
+# %% ../nbs/09d_edm.ipynb #50db9f39
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
@@ -22,7 +22,7 @@ from .ddpm import TimeUNet, make_betas, timestep_embedding
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas
 from .metrics import evaluate
 
-# %% ../nbs/09d_edm.ipynb #11e06af8
+# %% ../nbs/09d_edm.ipynb #888874d6
 def sigma_batch(sigma, x: torch.Tensor) -> torch.Tensor:
     "The noise level(s) `sigma` (a number or (B,)) as a float tensor (B,) on `x`'s device."
     return torch.as_tensor(sigma, dtype=torch.float32, device=x.device).reshape(-1).expand(len(x))
@@ -42,14 +42,14 @@ def score(denoiser, x: torch.Tensor, sigma) -> torch.Tensor:
     "∇ log p_σ(x) ≈ (D(x; σ) − x)/σ², which is −ε̂/σ."
     return (denoiser(x, sigma) - x) / sigma_batch(sigma, x).view(-1, 1, 1, 1) ** 2   # (B, 1, 32, 32)
 
-# %% ../nbs/09d_edm.ipynb #88a16a92
+# %% ../nbs/09d_edm.ipynb #faf2c2f2
 @torch.no_grad()
 def score_ascent(denoiser, x: torch.Tensor, sigmas, lr: float) -> torch.Tensor:
     "Gradient ascent on log p_σ(x), one step of size lr·σ² at each noise level in `sigmas`."
     for s in sigmas: x = x + lr * s ** 2 * score(denoiser, x, s)         # (B, 1, 32, 32)
     return x
 
-# %% ../nbs/09d_edm.ipynb #ce724ecd
+# %% ../nbs/09d_edm.ipynb #882dd787
 def slope(denoiser, x: torch.Tensor, sigma) -> torch.Tensor:
     "dx/dσ = (x − D(x; σ))/σ: the predicted noise."
     return (x - denoiser(x, sigma)) / sigma                              # (B, 1, 32, 32)
@@ -77,7 +77,7 @@ def rk4_step(denoiser, x, s: float, s_next: float) -> torch.Tensor:
 
 STEP_CALLS = {euler_step: 1, heun_step: 2, rk4_step: 4}
 
-# %% ../nbs/09d_edm.ipynb #f126789b
+# %% ../nbs/09d_edm.ipynb #8e7d24c2
 def edm_sigmas(n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0) -> torch.Tensor:
     "n Karras noise levels from `sigma_max` down to `sigma_min`, then 0: (n + 1,), n intervals."
     return torch.cat([karras_sigmas(sigma_min, sigma_max, n, rho), torch.zeros(1, dtype=torch.float64)])
@@ -93,7 +93,7 @@ def ode_sample(denoiser, x: torch.Tensor, sigmas, step=heun_step) -> torch.Tenso
     for s, s_next in zip(sigmas[:-1], sigmas[1:]): x = step(denoiser, x, s, s_next)   # (B, 1, 32, 32)
     return x
 
-# %% ../nbs/09d_edm.ipynb #009923a7
+# %% ../nbs/09d_edm.ipynb #0bed3904
 def euler_ancestral_step(denoiser, x, s: float, s_next: float, generator=None) -> torch.Tensor:
     "An Euler step down to σ_down, then fresh noise up to `s_next` (σ_down² + σ_up² = s_next²): the reverse SDE (one call)."
     s_up = min(s_next, (s_next ** 2 * (s ** 2 - s_next ** 2) / s ** 2) ** 0.5)
@@ -102,7 +102,7 @@ def euler_ancestral_step(denoiser, x, s: float, s_next: float, generator=None) -
     return x + s_up * torch.randn(x.shape, generator=generator).to(x)
 STEP_CALLS[euler_ancestral_step] = 1
 
-# %% ../nbs/09d_edm.ipynb #a4716e7e
+# %% ../nbs/09d_edm.ipynb #37426416
 SIGMA_DATA = 0.5
 
 def edm_scalings(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA):
@@ -121,7 +121,7 @@ class EDMDenoiser(nn.Module):
         f = self.net(c_in.view(-1, 1, 1, 1) * x, self.noise_scale * c_noise)   # (B, 1, 32, 32)
         return c_skip.view(-1, 1, 1, 1) * x + c_out.view(-1, 1, 1, 1) * f
 
-# %% ../nbs/09d_edm.ipynb #759084b2
+# %% ../nbs/09d_edm.ipynb #6c8b7a73
 class EDMCB(Callback):
     "Turn each batch (images, labels) into ((x0 + σ·n, σ), (x0, σ)) with ln σ ~ N(p_mean, p_std²) per image."
     def __init__(self, p_mean: float = -1.2, p_std: float = 1.2): self.p_mean, self.p_std = p_mean, p_std
@@ -142,7 +142,7 @@ def edm_learner(bs: int = 128, seed: int = 42) -> Learner:
     cbs = [EDMCB()] + ([MixedPrecision()] if torch.cuda.is_available() else [])
     return Learner(mnist_dls(bs=bs, vrange=(-1, 1)), EDMDenoiser(), loss_func=edm_loss, cbs=cbs)
 
-# %% ../nbs/09d_edm.ipynb #66a86f57
+# %% ../nbs/09d_edm.ipynb #2ecf9ff3
 def yardstick_noise(n: int = 256, sigma_max: float = 80.0) -> torch.Tensor:
     "Lesson 09's starting noise (seed 0) for `n` images, scaled to `sigma_max`."
     return torch.randn(n, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * sigma_max   # (n, 1, 32, 32)
@@ -167,7 +167,7 @@ def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, folder=None):
                            'real-vs-real 0.66).')
     return model
 
-# %% ../nbs/09d_edm.ipynb #54c5aa15
+# %% ../nbs/09d_edm.ipynb #f8343080
 @torch.no_grad()
 def dpmpp_2m_sample(denoiser, x: torch.Tensor, sigmas) -> torch.Tensor:
     "DPM-Solver++ 2M in σ: exact in log σ given x̂0, corrected by the previous x̂0 (one call per interval)."
