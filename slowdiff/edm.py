@@ -11,14 +11,14 @@ __all__ = ['STEP_CALLS', 'SIGMA_DATA', 'sigma_batch', 'DDPMDenoiser', 'score', '
 
 # %% ../nbs/09d_edm.ipynb #50db9f39
 import math
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import fit_and_save, seed_everything, write_model_card, WEIGHTS_DIR
 from .data import mnist_dls
-from .ddpm import TimeUNet, make_betas, timestep_embedding
+from .ddpm import TimeUNet, make_betas
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas
 from .metrics import evaluate
 
