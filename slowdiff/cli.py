@@ -147,7 +147,8 @@ def demo(out: str = 'demo.png',   # where to write the grid
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
 _TRAINERS = {'digitness': ('gradients', 'train_digitness'), 'denoiser': ('denoise', 'train_denoiser'),
-             'ddpm_mnist': ('ddpm', 'train_ddpm'), 'digit_colour_classifier': ('metrics', 'train_classifier'),
+             'ddpm_mnist': ('ddpm', 'train_ddpm'), 'edm_mnist': ('edm', 'train_edm'),
+             'digit_colour_classifier': ('metrics', 'train_classifier'),
              'cfg_mnist': ('guidance', 'train_cfg'), 'vae': ('vae', 'train_vae'), 'clip': ('clip', 'train_clip'),
              'unet': ('tinysd', 'train_tiny_sd'), 'pink': ('tricks', 'train_pink'),
              'dreambooth': ('finetune', 'train_dreambooth'), 'lora': ('finetune', 'train_lora'), 'finetune': ('finetune', 'train_finetune'),
@@ -178,10 +179,10 @@ def _save_train_progress(name: str, done: list):
     _atomic_write(_progress_file(name), lambda tmp: Path(tmp).write_text(json.dumps(done)))
 
 TRAIN_PROGRESS_DIR = None                                                # where multi-model runs note progress (default: the weights folder)
-TRAIN_NAMES = ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
+TRAIN_NAMES = ['digitness', 'denoiser', 'ddpm_mnist', 'edm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
                'dreambooth', 'lora', 'finetune', 'fast', 'tiny_sd', 'all']
 
-def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist, digit_colour_classifier, cfg_mnist, vae, clip, unet, pink, dreambooth, lora, finetune, fast, tiny_sd, all
+def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist, edm_mnist, digit_colour_classifier, cfg_mnist, vae, clip, unet, pink, dreambooth, lora, finetune, fast, tiny_sd, all
           epochs: int = None,  # epochs (default: the model card's); one name only
           out: str = None):    # output folder (default: replace the shipped weights); one name only
     """Retrain a shipped weight set (or all of them) with its model card's settings; `dreambooth` (the whole U-Net, not
@@ -190,7 +191,7 @@ def train(name: str,           # what to train: digitness, denoiser, ddpm_mnist,
     train data-parallel."""
     if name not in TRAIN_NAMES: raise CLIError(f"unknown weights {name!r}: choose from {', '.join(TRAIN_NAMES)}")
     if epochs is not None and epochs < 1: raise CLIError(f"--epochs must be at least 1; got {epochs}")
-    names = {'all': ['digitness', 'denoiser', 'ddpm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
+    names = {'all': ['digitness', 'denoiser', 'ddpm_mnist', 'edm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
                      'lora', 'finetune', 'fast'],
              'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune', 'fast']}.get(name, [name])
     if len(names) > 1 and (epochs or out): raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")

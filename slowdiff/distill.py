@@ -7,13 +7,14 @@ Docs: https://slowdiff.github.io/slowdiff/distill.html.md"""
 # %% auto #0
 __all__ = ['FAST_DIR', 'lcm_timesteps', 'boundary_scalings', 'predict_x0', 'consistency_fn', 'guided_ddim_step',
            'ConsistencyModel', 'pseudo_huber', 'LCDCB', 'lcd_learner', 'lcm_scheduler', 'save_fast', 'load_fast_unet',
-           'fast_sd_path', 'lcm_step_timesteps', 'consistency_sample', 'timed_images', 'fast_settings', 'compare_fast',
-           'train_fast']
+           'quiet_progress', 'fast_sd_path', 'lcm_step_timesteps', 'consistency_sample', 'timed_images',
+           'fast_settings', 'compare_fast', 'write_fast_card', 'train_fast']
 
 # %% ../nbs/12b_distill.ipynb #dfa45595
-import copy, json, os, time
+import copy, inspect, json, os, time
 from pathlib import Path
 from types import SimpleNamespace
+from contextlib import contextmanager
 import numpy as np, torch, torch.nn as nn
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
@@ -119,7 +120,8 @@ FAST_DIR = WEIGHTS_DIR / 'tiny_sd_fast'
 
 def lcm_scheduler(config) -> LCMScheduler:
     "diffusers' `LCMScheduler` on a model's noise schedule (`config`: its scheduler's config), trained-on grid 19, 39, …, 999."
-    return LCMScheduler.from_config(config, original_inference_steps=50, timestep_scaling=10.0)
+    own = inspect.signature(LCMScheduler.__init__).parameters               # (other schedulers' options left out, not warned about)
+    return LCMScheduler.from_config({k: v for k, v in config.items() if k in own}, original_inference_steps=50, timestep_scaling=10.0)
 
 def save_fast(unet: UNet2DConditionModel, folder=None) -> Path:
     "The distilled U-Net (stored in float16: half the bytes) and its `LCMScheduler` config, into `folder`."
@@ -134,6 +136,18 @@ def load_fast_unet(folder=None) -> UNet2DConditionModel:
     if not (folder / 'unet' / 'config.json').exists():
         raise FileNotFoundError(f"no distilled U-Net in {folder}: train one with slowdiff.distill.train_fast()")
     return UNet2DConditionModel.from_pretrained(folder / 'unet', torch_dtype=torch.float32).eval()
+
+@contextmanager
+def quiet_progress():
+    "diffusers' and transformers' progress bars off inside the block (a local copy needs none), as they were after it."
+    from diffusers.utils import logging as d_log
+    from transformers.utils import logging as t_log
+    was = d_log.is_progress_bar_enabled(), t_log.is_progress_bar_enabled()
+    d_log.disable_progress_bar(); t_log.disable_progress_bar()
+    try: yield
+    finally:
+        if was[0]: d_log.enable_progress_bar()
+        if was[1]: t_log.enable_progress_bar()
 
 def _sources(folder: Path) -> dict:
     "Size and change time of every file a fast pipeline folder is assembled from."
@@ -154,7 +168,7 @@ def fast_sd_path(folder=None, cache=None) -> Path:
                                    scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'), safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)
     def write(tmp):
-        pipe.save_pretrained(tmp)
+        with quiet_progress(): pipe.save_pretrained(tmp)
         (Path(tmp) / 'slowdiff_sources.json').write_text(json.dumps(sources))
     cache.parent.mkdir(parents=True, exist_ok=True)
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), cache)
@@ -182,15 +196,16 @@ def timed_images(sd: StableDiffusion, prompts, steps: int, guidance: float, seed
     start, out = time.time(), []
     for i in range(0, len(prompts), bs):
         pils = sd(prompts[i:i + bs], steps=steps, guidance=guidance, seed=seed + i).images
-        out.append(torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1) for im in pils]).float() / 127.5 - 1)
+        out.append(torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in pils]).float() / 127.5 - 1)
     return torch.cat(out), time.time() - start
 
 def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
     "name → (which model, scheduler, steps, guidance): the teacher at its best, the student at `steps`, and two controls."
     dpm, lcm = (lambda: DPMSolverMultistepSampler.from_config(config)), (lambda: lcm_scheduler(config))
     out = {'teacher, DPM++ 2M, 20 steps, w 4': ('teacher', dpm(), 20, 4.0)}
-    if controls: out.update({'teacher, DPM++ 2M, 4 steps, w 4': ('teacher', dpm(), 4, 4.0),
-                             'teacher, LCM sampler, 4 steps, no guidance': ('teacher', lcm(), 4, 1.0)})
+    if controls:
+        out['teacher, DPM++ 2M, 4 steps, w 4'] = ('teacher', dpm(), 4, 4.0)
+        out.update({f'teacher, LCM sampler, {s} step{"s" * (s > 1)}, w 1': ('teacher', lcm(), s, 1.0) for s in steps[:3]})
     out.update({f'student, {s} step{"s" * (s > 1)}': ('student', lcm(), s, 1.0) for s in steps})
     return out
 
@@ -207,6 +222,23 @@ def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: boo
     return out
 
 # %% ../nbs/12b_distill.ipynb #33075f40
+def write_fast_card(out, epochs: int, lr: float, seed: int, guidance: float, secs: float, note: str = '') -> Path:
+    "Measure the student saved in `out` against its teacher (400 images each) and write its model card."
+    res = compare_fast(load_fast_unet(out), controls=False)
+    metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
+    metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
+    return write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD',
+                            command(train_fast, epochs=epochs, lr=lr, seed=seed, out=None if Path(out) == FAST_DIR else str(out),
+                                    guidance=guidance),
+                            seed, 'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, with their '
+                            "captions through tiny SD's frozen text encoder; no pictures generated beforehand", epochs, secs, metrics,
+                            notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
+                                  f'guidance w = {guidance} over 20 timesteps of the grid 19, 39, …, 999; EMA target (decay 0.95); '
+                                  'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
+                                  f'{lr}; the student starts as the teacher. Stored in float16, run in float32. Sample with '
+                                  "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
+                                  "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
+
 def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, guidance: float = 4.0) -> Path:
     "Distil tiny SD into a latent consistency model with guidance `guidance` built in; save it to `out`, measure it, write its card."
     out = Path(out or FAST_DIR)
@@ -215,17 +247,5 @@ def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, guid
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance=guidance, seed=seed)
     secs = time.time() - start
     save_fast(learn.model.unet.eval().cpu(), out)
-    res = compare_fast(load_fast_unet(out), controls=False)
-    metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
-    metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
-    write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD',
-                     command(train_fast, epochs=epochs, lr=lr, seed=seed, out=None if out == FAST_DIR else str(out), guidance=guidance),
-                     seed, 'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, with their captions '
-                     "through tiny SD's frozen text encoder; no pictures generated beforehand", epochs, secs, metrics,
-                     notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
-                           f'guidance w = {guidance} over 20 timesteps of the grid 19, 39, …, 999; EMA target (decay 0.95); '
-                           'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
-                           f'{lr}; the student starts as the teacher. Stored in float16, run in float32. Sample with '
-                           "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
-                           "by lesson 05's classifier; teacher and student timed in one process, batches of 80.")
+    write_fast_card(out, epochs, lr, seed, guidance, secs)
     return out
