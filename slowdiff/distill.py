@@ -163,15 +163,15 @@ def fast_sd_path(folder=None, cache=None) -> Path:
     sources, stamp = _sources(folder), cache / 'slowdiff_sources.json'
     if stamp.exists() and json.loads(stamp.read_text()) == sources: return cache
     tiny = tiny_sd_path()
-    pipe = StableDiffusionPipeline(vae=load_vae(tiny / 'vae'), text_encoder=load_text_encoder(tiny / 'text_encoder'),
-                                   tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'), unet=unet,
-                                   scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'), safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
     def write(tmp):
-        with quiet_progress(): pipe.save_pretrained(tmp)
+        pipe = StableDiffusionPipeline(vae=load_vae(tiny / 'vae'), text_encoder=load_text_encoder(tiny / 'text_encoder'),
+                                       tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'), unet=unet,
+                                       scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'), safety_checker=None,
+                                       feature_extractor=None, requires_safety_checker=False)
+        pipe.save_pretrained(tmp)
         (Path(tmp) / 'slowdiff_sources.json').write_text(json.dumps(sources))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), cache)
+    with quiet_progress(): return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), cache)
 
 # %% ../nbs/12b_distill.ipynb #f6cdbaf6
 def lcm_step_timesteps(steps: int, T: int = 1000, original_steps: int = 50) -> torch.Tensor:
