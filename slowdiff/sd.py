@@ -134,6 +134,9 @@ def _check_number(name, v, low=None):
 class StableDiffusion:
     "Stable Diffusion's sampling loop, written out, on any SD 1.x components (tiny SD by default)."
     def __init__(self, tokenizer, text_encoder, unet, vae, scheduler):
+        if getattr(unet.config, 'time_cond_proj_dim', None) is not None:
+            raise ValueError("this U-Net takes the guidance scale as an input (time_cond_proj_dim, an LCM distilled over a range "
+                             "of scales), which this loop does not pass: run it with diffusers' LatentConsistencyModelPipeline")
         self.tokenizer, self.text_encoder, self.unet, self.vae, self.scheduler = tokenizer, text_encoder, unet, vae, scheduler
         self.vae_factor = 2 ** (len(vae.config.block_out_channels) - 1)   # pixels per latent position: 8 for SD, 4 for tiny SD
         self.default_size = unet.config.sample_size * self.vae_factor
