@@ -31,7 +31,7 @@ from .tinysd import tiny_sd_path, latent_dataset, caption_table, load_text_encod
 from .samplers import DPMSolverMultistepSampler
 from .metrics import evaluate
 from .sd import StableDiffusion
-from .finetune import command
+from .finetune import command, generate_images
 
 # %% ../nbs/12b_distill.ipynb #f56b5878
 def lcm_timesteps(T: int = 1000, original_steps: int = 50) -> torch.Tensor:
@@ -158,14 +158,14 @@ def fast_sd_path(folder=None, cache=None) -> Path:
     """A complete diffusers pipeline folder (`StableDiffusionPipeline` with an `LCMScheduler`) for the distilled U-Net in `folder` and tiny SD's VAE,
     text encoder and tokenizer: assembled once in `cache` (default ~/.cache/slowdiff/), rebuilt when a part changes."""
     folder = Path(folder or FAST_DIR)
-    unet = load_fast_unet(folder)
+    if not (folder / 'unet' / 'config.json').exists(): load_fast_unet(folder)   # (its one-line error)
     cache = Path(cache or Path(os.environ.get('XDG_CACHE_HOME', '~/.cache')).expanduser() / 'slowdiff' / folder.name)
     sources, stamp = _sources(folder), cache / 'slowdiff_sources.json'
     if stamp.exists() and json.loads(stamp.read_text()) == sources: return cache
     tiny = tiny_sd_path()
     def write(tmp):
         pipe = StableDiffusionPipeline(vae=load_vae(tiny / 'vae'), text_encoder=load_text_encoder(tiny / 'text_encoder'),
-                                       tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'), unet=unet,
+                                       tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'), unet=load_fast_unet(folder),
                                        scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'), safety_checker=None,
                                        feature_extractor=None, requires_safety_checker=False)
         pipe.save_pretrained(tmp)
@@ -192,12 +192,9 @@ def consistency_sample(unet, alphas_cumprod, ctx, steps: int = 4, generator=None
 
 # %% ../nbs/12b_distill.ipynb #1028cf81
 def timed_images(sd: StableDiffusion, prompts, steps: int, guidance: float, seed: int = 0, bs: int = 80):
-    "Images (N, 3, H, W) in [-1, 1] for `prompts`, in batches of `bs` (batch i seeded `seed + i`), and the seconds they took."
-    start, out = time.time(), []
-    for i in range(0, len(prompts), bs):
-        pils = sd(prompts[i:i + bs], steps=steps, guidance=guidance, seed=seed + i).images
-        out.append(torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in pils]).float() / 127.5 - 1)
-    return torch.cat(out), time.time() - start
+    "Lesson 12a's `generate_images` (N, 3, H, W) in [-1, 1], and the seconds it took."
+    start = time.time()
+    return generate_images(sd, prompts, seed, steps, guidance, bs), time.time() - start
 
 def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
     "name → (which model, scheduler, steps, guidance): the teacher at its best, the student at `steps`, and two controls."
