@@ -13,7 +13,8 @@ import sys, os, tempfile, time, warnings
 from pathlib import Path
 import torch, torch.nn.functional as F
 from fastcore.script import anno_parser
-from .core import _atomic_write, image_grid
+from .core import image_grid
+from .support import atomic_write
 
 # %% ../nbs/14_cli.ipynb #ceb05fbe
 class CLIError(Exception):
@@ -33,7 +34,7 @@ def _writable_dir(out) -> Path:
 def _save_png(img, path: Path) -> Path:
     try: path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise CLIError(f"cannot create output folder {path.parent}: {e.strerror}") from None
-    return _atomic_write(path, lambda tmp: img.save(tmp, format='PNG'))
+    return atomic_write(path, lambda tmp: img.save(tmp, format='PNG'))
 
 def _open_image(path, option):
     "Open an image file given on the command line, or a clear error."
@@ -46,12 +47,12 @@ def _open_image(path, option):
 
 def _check_args(steps, guidance, n, height, width):
     "The API's checks (lesson 11), run before the model is loaded and worded for the command line; None is a default still to come."
-    from slowdiff.sd import _check_number
+    from slowdiff.support import check_number
     if steps is not None:
-        _check_number('--steps', steps, 1)
+        check_number('--steps', steps, 1)
         if steps > 1000: raise CLIError(f"--steps must be at most 1000 (the model's training timesteps); got {steps}")
-    if guidance is not None: _check_number('--guidance', guidance)
-    _check_number('--n', n, 1)
+    if guidance is not None: check_number('--guidance', guidance)
+    check_number('--n', n, 1)
     for k, v in (('height', height), ('width', width)):
         if v is not None and (v < 8 or v % 8): raise CLIError(f"--{k} must be a positive multiple of 8; got {v}")
 
@@ -176,7 +177,7 @@ def _train_progress(name: str) -> list:
 
 def _save_train_progress(name: str, done: list):
     import json
-    _atomic_write(_progress_file(name), lambda tmp: Path(tmp).write_text(json.dumps(done)))
+    atomic_write(_progress_file(name), lambda tmp: Path(tmp).write_text(json.dumps(done)))
 
 TRAIN_PROGRESS_DIR = None                                                # where multi-model runs note progress (default: the weights folder)
 TRAIN_NAMES = ['digitness', 'denoiser', 'ddpm_mnist', 'edm_mnist', 'digit_colour_classifier', 'cfg_mnist', 'vae', 'clip', 'unet', 'pink',
@@ -250,7 +251,8 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     from diffusers import StableDiffusionPipeline, EulerDiscreteScheduler
     from slowdiff.sd import StableDiffusion
     from slowdiff.tinysd import tiny_sd_path, tiny_sd_noise_scheduler, UNetNoisePredictor
-    from slowdiff.core import get_device, machine_description
+    from slowdiff.core import get_device
+    from slowdiff.training import machine_description
     device = get_device()
     runs, n, steps, n_gen = (6, 8, 10, 16) if quick else (15, 16, 20, 64)
     prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n)]

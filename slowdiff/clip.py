@@ -19,8 +19,9 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
-from .core import (seed_everything, save_pretrained_atomic, save_weights, load_weights,
-                           fit_one_cycle_resumable, checkpoint_path, write_model_card, WEIGHTS_DIR, get_device)
+from .core import seed_everything, WEIGHTS_DIR, get_device
+from .support import save_pretrained_atomic, save_weights, load_weights
+from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
 from .vae import TINY_SD_DIR
 

@@ -6,19 +6,15 @@ Docs: https://slowdiff.github.io/slowdiff/core.html.md"""
 
 # %% auto #0
 __all__ = ['TEST_MODE_NOTE', 'WEIGHTS_DIR', 'get_device', 'seed_everything', 'to_pil', 'from_pil', 'show_images', 'image_grid',
-           'in_test', 'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path', 'save_weights', 'load_weights',
-           'save_pretrained_atomic', 'machine_description', 'write_model_card', 'fit_and_save', 'checkpoint_path',
-           'CheckpointCB', 'load_checkpoint', 'fit_one_cycle_resumable']
+           'in_test', 'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path']
 
 # %% ../nbs/00_core.ipynb #4cbd2b79
-import functools, os, platform, random, shutil, tempfile, time, warnings, importlib.util
+import functools, os, importlib.util
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
-from fastcore.foundation import L
 from fastai.torch_core import default_device, set_seed
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 
 # %% ../nbs/00_core.ipynb #50beef48
 def get_device() -> torch.device:
@@ -129,137 +125,3 @@ def weights_path(name: str) -> Path:
         raise FileNotFoundError(f"no shipped weights named {name!r} in {WEIGHTS_DIR}; "
                                 f"shipped: {', '.join(shipped_weights()) or 'none'}")
     return p
-
-# %% ../nbs/00_core.ipynb #97d0a37b
-def _atomic_write(path: Path, write):
-    "Call `write(tmp_path)` then rename the temporary file to `path`, so `path` is never half-written."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    umask = os.umask(0); os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)                                     # mkstemp makes it private; use normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-    return path
-
-def save_weights(model: torch.nn.Module, folder, fname: str = 'model.safetensors') -> Path:
-    "Save `model`'s state dict to `folder/fname` as safetensors, atomically."
-    from safetensors.torch import save_file
-    sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    return _atomic_write(Path(folder) / fname, lambda tmp: save_file(sd, tmp))
-
-def load_weights(model: torch.nn.Module, folder, fname: str = 'model.safetensors') -> torch.nn.Module:
-    "Load `folder/fname` (safetensors) into `model`; a missing or corrupt file gets one clear error."
-    from safetensors.torch import load_file
-    p = Path(folder) / fname
-    if not p.exists(): raise FileNotFoundError(f"weights file {p} does not exist: train it first or check the path")
-    try: sd = load_file(p)
-    except Exception as e: raise ValueError(f"weights file {p} is corrupt or not safetensors ({e}); delete it and train again") from None
-    model.load_state_dict(sd)
-    return model
-
-# %% ../nbs/00_core.ipynb #286fd537
-def save_pretrained_atomic(obj, folder) -> Path:
-    "Call `obj.save_pretrained` into a temporary sibling folder, then swap it in place of `folder`."
-    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.'))
-    old = folder.with_name(f'.{folder.name}.old')
-    umask = os.umask(0); os.umask(umask)
-    try:
-        obj.save_pretrained(tmp)
-        for p in [tmp, *tmp.rglob('*')]:                                  # mkdtemp and some writers make files private
-            os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
-        if folder.exists(): os.replace(folder, old)
-        os.replace(tmp, folder)
-    except BaseException:
-        if old.exists() and not folder.exists(): os.replace(old, folder)
-        raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True); shutil.rmtree(old, ignore_errors=True)
-    return folder
-
-# %% ../nbs/00_core.ipynb #fd41d912
-def machine_description() -> str:
-    "A one-line description of this machine: processor count, OS and torch version."
-    return f"{os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, torch {torch.__version__}" + \
-           (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
-
-def write_model_card(folder, title: str, command: str, seed: int, data: str, epochs, wall_time_s: float,
-                     metrics: dict, notes: str = '') -> Path:
-    "Write `folder/README.md`: how the weights in `folder` were made and what they measure."
-    rows = '\n'.join(f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in metrics.items())
-    txt = (f"# {title}\n\n{notes}\n\n"
-           f"- **Command**: `{command}`\n- **Seed**: {seed}\n- **Data**: {data}\n- **Epochs**: {epochs}\n"
-           f"- **Wall time**: {wall_time_s:.0f} s on {machine_description()}\n\n"
-           f"| metric | value |\n|---|---|\n{rows}\n")
-    return _atomic_write(Path(folder) / 'README.md', lambda tmp: Path(tmp).write_text(txt))
-
-# %% ../nbs/00_core.ipynb #a0181838
-def fit_and_save(learn, epochs: int, lr: float, folder):
-    "Fit `learn` one-cycle (quietly, resumable: see below), save its model to `folder`; returns (model, seconds)."
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder))
-    model = learn.model.eval().cpu()
-    save_weights(model, folder)
-    return model, time.time() - start
-
-# %% ../nbs/00_core.ipynb #be53032d
-def checkpoint_path(folder) -> Path:
-    "Where an interrupted training run that saves into `folder` keeps its checkpoint: a hidden file beside it."
-    folder = Path(folder)
-    return folder.with_name(f'.{folder.name}.checkpoint.pt')
-
-def _rng_states(learn) -> dict:
-    return {'torch': torch.get_rng_state(), 'python': list(random.getstate()[1]),
-            'loader': list(learn.dls.train.rng.getstate()[1])}
-
-def _set_rng_states(learn, s: dict):
-    torch.set_rng_state(s['torch'])
-    random.setstate((3, tuple(s['python']), None))
-    learn.dls.train.rng.setstate((3, tuple(s['loader']), None))
-
-class CheckpointCB(Callback):
-    "After every epoch, save model, optimiser, epoch and random states to `path`, atomically."
-    order = 99
-    def __init__(self, path, settings: dict, start_epoch: int = 0):
-        self.path, self.settings, self.start_epoch = Path(path), settings, start_epoch
-    def after_epoch(self):
-        if self.epoch < self.start_epoch: return                          # an epoch skipped while resuming
-        opt = self.learn.opt.state_dict()
-        state = {'model': self.learn.model.state_dict(), 'opt_state': opt['state'], 'opt_hypers': [{k: float(v) for k, v in h.items()} for h in opt['hypers']],
-                 'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn)}
-        _atomic_write(self.path, lambda tmp: torch.save(state, tmp))
-
-def load_checkpoint(path) -> dict:
-    "A checkpoint written by `CheckpointCB`, loaded safely; a corrupt one gets a one-line error."
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); delete it to start afresh") from None
-
-def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **settings):
-    "`learn.fit_one_cycle(epochs, lr)` quietly, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."
-    cbs, start = [], 0
-    if checkpoint is not None:
-        checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}
-        if checkpoint.exists():
-            state = load_checkpoint(checkpoint)
-            if state['settings'] != settings:
-                warnings.warn(f"ignoring checkpoint {checkpoint}: it was made with {state['settings']}, not {settings}")
-            else:
-                learn.model.load_state_dict(state['model'])
-                learn.create_opt()
-                dev = next(learn.model.parameters()).device
-                learn.opt.load_state_dict({'state': [{k: v.to(dev) if torch.is_tensor(v) else v for k, v in s.items()}
-                                                     for s in state['opt_state']], 'hypers': L(state['opt_hypers'])})
-                _set_rng_states(learn, state['rng'])
-                start = state['epoch']
-                print(f"resuming from {checkpoint}: {start} of {epochs} epochs were done", flush=True)
-        cbs = [CheckpointCB(checkpoint, settings, start)]
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
-    if checkpoint is not None: checkpoint.unlink(missing_ok=True)
-    return learn

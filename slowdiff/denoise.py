@@ -13,7 +13,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import fit_and_save, seed_everything, write_model_card, WEIGHTS_DIR
+from .core import seed_everything, WEIGHTS_DIR
+from .training import fit_and_save, write_model_card
 from .data import mnist_dls, get_mnist, subset
 
 # %% ../nbs/03_noise_prediction.ipynb #8a82a0c3

@@ -24,8 +24,9 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import UNet2DConditionModel, LCMScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTokenizer
-from .core import (WEIGHTS_DIR, seed_everything, get_device, save_pretrained_atomic, write_model_card,
-                           fit_one_cycle_resumable, checkpoint_path)
+from .core import WEIGHTS_DIR, seed_everything, get_device
+from .support import save_pretrained_atomic
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .vae import load_vae
 from .tinysd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder, all_prompts
 from .samplers import DPMSolverMultistepSampler

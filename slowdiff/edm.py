@@ -16,7 +16,8 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import fit_and_save, seed_everything, write_model_card, WEIGHTS_DIR
+from .core import seed_everything, WEIGHTS_DIR
+from .training import fit_and_save, write_model_card
 from .data import mnist_dls
 from .ddpm import TimeUNet, make_betas
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas

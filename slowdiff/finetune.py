@@ -25,8 +25,9 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import (seed_everything, from_pil, WEIGHTS_DIR, write_model_card, save_pretrained_atomic,
-                   fit_one_cycle_resumable, checkpoint_path)
+from .core import seed_everything, from_pil, WEIGHTS_DIR
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
+from .support import save_pretrained_atomic
 from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae

@@ -16,7 +16,9 @@ from scipy import linalg
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import fit_and_save, seed_everything, load_weights, weights_path, write_model_card, WEIGHTS_DIR
+from .core import seed_everything, weights_path, WEIGHTS_DIR
+from .training import fit_and_save, write_model_card
+from .support import load_weights
 from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
 
 # %% ../nbs/05_metrics.ipynb #faf676cd

@@ -22,8 +22,9 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
-from .core import (seed_everything, save_pretrained_atomic, write_model_card, get_device,
-                           fit_one_cycle_resumable, checkpoint_path)
+from .core import seed_everything, get_device
+from .support import save_pretrained_atomic
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize

@@ -19,8 +19,9 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from torch.utils.data import TensorDataset
 from transformers.utils import logging as hf_logging
-from .core import (from_pil, image_grid, seed_everything, _atomic_write, WEIGHTS_DIR, fit_one_cycle_resumable,
-                           checkpoint_path)
+from .core import from_pil, image_grid, seed_everything, WEIGHTS_DIR
+from .support import atomic_write
+from .training import fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
 from .vae import encode_images
@@ -204,7 +205,7 @@ def inversion_learner(sd: StableDiffusion, token: str = '<pink>', colour: str = 
 def save_learned_embeds(embeds: dict, path) -> Path:
     "Save {token: (d,) tensor} as safetensors, atomically."
     from safetensors.torch import save_file
-    return _atomic_write(Path(path), lambda tmp: save_file({k: v.detach().cpu().contiguous() for k, v in embeds.items()}, tmp))
+    return atomic_write(Path(path), lambda tmp: save_file({k: v.detach().cpu().contiguous() for k, v in embeds.items()}, tmp))
 
 def load_learned_embeds(path) -> dict:
     "{token: tensor} from a .safetensors file, or a .bin/.pt file loaded with weights_only (no code runs)."
@@ -250,7 +251,7 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
 def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, path=None) -> Path:
     "Learn the `<pink>` token on 64 pink digits with the shipped tiny SD; save it with a model card (the shipped embedding)."
     import time
-    from slowdiff.core import write_model_card
+    from slowdiff.training import write_model_card
     path = Path(path or PINK_EMBEDS)
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     learn = inversion_learner(sd, seed=seed)
@@ -282,4 +283,4 @@ def denoising_frames(sd: StableDiffusion, out: SDOutput, scale: int = 4) -> list
 
 def save_gif(frames: list, path, ms: int = 120) -> Path:
     "Write frames as a looping GIF, atomically."
-    return _atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:], duration=ms, loop=0))
+    return atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:], duration=ms, loop=0))

@@ -17,8 +17,9 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import AutoencoderKL
-from .core import (seed_everything, save_pretrained_atomic, write_model_card, WEIGHTS_DIR,
-                           fit_one_cycle_resumable, checkpoint_path, get_device)
+from .core import seed_everything, WEIGHTS_DIR, get_device
+from .support import save_pretrained_atomic
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, _LabelledImages
 from .metrics import classify, default_classifier
 
