@@ -19,12 +19,13 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from torch.utils.data import TensorDataset
 from transformers.utils import logging as hf_logging
-from .core import from_pil, image_grid, seed_everything, WEIGHTS_DIR
+from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write
 from .training import fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
 from .vae import encode_images
+from .samplers import noise_like
 
 # %% ../nbs/12_sd_tricks.ipynb #9c0abe39
 def to_image_tensor(images, size=None) -> torch.Tensor:
@@ -48,8 +49,9 @@ def img2img(sd: StableDiffusion, init, prompts, strength: float = 0.6, steps: in
     "Redraw `init` image(s) towards `prompts`: noise them to `strength` of the way and denoise from there."
     _check_strength(strength)
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
-    if generator is None and seed is not None: generator = torch.Generator().manual_seed(int(seed))
-    if strength == 1: return sd(prompts, negative_prompt, steps, guidance, generator=generator, **kw)
+    if generator is None and seed is not None: generator = generators(seed)
+    loop = dict(negative_prompt=negative_prompt, steps=steps, guidance=guidance, generator=generator, **kw)
+    if strength == 1: return sd(prompts, **loop)
     z0 = encode_init(sd, init)                                           # (1 or N, 4, h, w)
     z0 = z0.expand(len(prompts), *z0.shape[1:]) if len(z0) == 1 else z0
     n_run = int(steps * strength)                                        # steps actually run
@@ -57,13 +59,9 @@ def img2img(sd: StableDiffusion, init, prompts, strength: float = 0.6, steps: in
         out = SDOutput(images=sd.to_pil(sd.decode(z0)), latents=z0)
         return out
     start = steps - n_run
-    sd.scheduler.set_timesteps(steps)
-    begin = start * sd.scheduler.order
-    if hasattr(sd.scheduler, 'set_begin_index'): sd.scheduler.set_begin_index(begin)
-    t0 = sd.scheduler.timesteps[begin]
-    noise = torch.randn(z0.shape, generator=generator, dtype=z0.dtype).to(z0.device)
-    x = sd.scheduler.add_noise(z0, noise, t0.reshape(1))                 # (N, 4, h, w) at step `start`'s level
-    return sd(prompts, negative_prompt, steps, guidance, generator=generator, start_latents=x, start_step=start, **kw)
+    t0 = sd.timesteps_from(steps, start)[0]                              # the first timestep the loop will run
+    x = sd.scheduler.add_noise(z0, noise_like(z0, generator), t0.reshape(1))   # (N, 4, h, w) at step `start`'s level
+    return sd(prompts, start_latents=x, start_step=start, **loop)
 
 # %% ../nbs/12_sd_tricks.ipynb #3bda6dc6
 def latent_mask(mask, factor: int) -> torch.Tensor:
@@ -82,15 +80,15 @@ def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance:
     if m.shape[-2:] != z0.shape[-2:]:
         raise ValueError(f"mask size {tuple(np.asarray(mask).shape[:2]) if not torch.is_tensor(mask) else tuple(mask.shape)} does not match the image "
                          f"({z0.shape[-2] * sd.vae_factor}×{z0.shape[-1] * sd.vae_factor})")
-    if generator is None and seed is not None: generator = torch.Generator().manual_seed(int(seed))
-    noise = torch.randn(z0.shape, generator=generator, dtype=z0.dtype).to(z0.device)
+    if generator is None and seed is not None: generator = generators(seed)
+    noise = noise_like(z0, generator)                                     # (N, 4, h, w)
     def keep_known(i, t, x):
         ts = sd.scheduler.timesteps
         if i + 1 < len(ts): known = sd.scheduler.add_noise(z0, noise, ts[i + 1].reshape(1))   # at the next step's level
         else: known = z0
         return m * x + (1 - m) * known
-    return sd(prompts, negative_prompt, steps, guidance, generator=generator, after_step=keep_known,
-              height=z0.shape[-2] * sd.vae_factor, width=z0.shape[-1] * sd.vae_factor, **kw)
+    return sd(prompts, negative_prompt=negative_prompt, steps=steps, guidance=guidance, generator=generator,
+              after_step=keep_known, height=z0.shape[-2] * sd.vae_factor, width=z0.shape[-1] * sd.vae_factor, **kw)
 
 # %% ../nbs/12_sd_tricks.ipynb #f708fa26
 def lerp(a: torch.Tensor, b: torch.Tensor, w: float) -> torch.Tensor:
