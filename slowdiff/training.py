@@ -15,7 +15,7 @@ import torch
 from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .support import atomic_write, save_weights
+from .support import atomic_write, save_weights, LOAD_ERRORS
 
 # %% ../nbs/00b_training.ipynb #3955d934
 def machine_description() -> str:
@@ -72,8 +72,9 @@ class CheckpointCB(Callback):
 def load_checkpoint(path) -> dict:
     "A checkpoint written by `CheckpointCB`, loaded safely; a corrupt one gets a one-line error."
     try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); delete it to start afresh") from None
+    except LOAD_ERRORS as e:
+        raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); "
+                         "delete it to start afresh") from e
 
 def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **settings):
     "`learn.fit_one_cycle(epochs, lr)` quietly, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."

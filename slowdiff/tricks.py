@@ -20,7 +20,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from torch.utils.data import TensorDataset
 from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
-from .support import atomic_write
+from .support import atomic_write, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd import StableDiffusion, SDOutput
@@ -217,11 +217,11 @@ def load_learned_embeds(path) -> dict:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')                              # (torch's notes on pickle protocols)
                 d = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as e:
         raise ValueError(f"{path} is a pickle that needs code to load, which could do anything: refused. "
-                         "Use a .safetensors file, or re-save tensors only") from None
-    except Exception as e:
-        raise ValueError(f"{path} is not a safe embeddings file ({type(e).__name__}: {str(e).splitlines()[0][:150]})") from None
+                         "Use a .safetensors file, or re-save tensors only") from e
+    except LOAD_ERRORS as e:
+        raise ValueError(f"{path} is not a safe embeddings file ({type(e).__name__}: {str(e).splitlines()[0][:150]})") from e
     if not isinstance(d, dict) or not all(isinstance(v, torch.Tensor) for v in d.values()):
         raise ValueError(f"{path} does not hold {{token: tensor}}")
     return {k: v.reshape(-1) for k, v in d.items()}

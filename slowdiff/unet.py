@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/unet.html.md"""
 # %% auto #0
 __all__ = ['UNET_RULES', 'timestep_embedding', 'ResBlock', 'GEGLUFeedForward', 'TransformerBlock', 'SpatialTransformer',
            'Downsample', 'Upsample', 'DownBlock', 'MidBlock', 'UpBlock', 'unet_config', 'UNetOutput', 'UNet',
-           'unet_from_diffusers', 'param_counts', 'attention_map_bytes']
+           'frozen_config', 'unet_from_diffusers', 'param_counts', 'attention_map_bytes']
 
 # %% ../nbs/09b_unet.ipynb #c003
 import inspect, math
@@ -188,7 +188,7 @@ class UNet(nn.Module):
     "Stable Diffusion's conditional U-Net, built from a diffusers `UNet2DConditionModel` configuration."
     def __init__(self, config):
         super().__init__()
-        self.config = _frozen(config)
+        self.config = frozen_config(config)
         c = unet_config(config)
         ch, groups, eps, nlev = c['block_out_channels'], c['norm_num_groups'], c['norm_eps'], len(c['block_out_channels'])
         temb = 4 * ch[0]
@@ -234,7 +234,7 @@ class UNet(nn.Module):
         out = self.conv_out(F.silu(self.norm_out(x)))                       # (B, 4, h, w)
         return UNetOutput(out) if return_dict else (out,)
 
-def _frozen(config):
+def frozen_config(config):
     "The configuration as diffusers' `FrozenDict` (attribute access, like `unet.config.sample_size`)."
     from diffusers.configuration_utils import FrozenDict
     return config if isinstance(config, FrozenDict) else FrozenDict(config)

@@ -18,9 +18,9 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, get_device
-from .support import save_pretrained_atomic
+from .support import save_pretrained_atomic, LOAD_ERRORS
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
-from .data import ColorDigits, _LabelledImages
+from .data import ColorDigits, LabelledImages
 from .metrics import classify, default_classifier
 
 # %% ../nbs/07_vae.ipynb #2d2c92ae
@@ -67,7 +67,7 @@ def vae_loss(kl_weight: float = 0.0):
 def autoencoder_learner(model, images, bs: int = 128, kl_weight: float = 0.0, valid_images=None) -> Learner:
     "A fastai Learner that teaches `model` to reproduce `images` (the input is its own target)."
     valid_images = images[:bs] if valid_images is None else valid_images
-    dls = DataLoaders.from_dsets(_LabelledImages(images, images), _LabelledImages(valid_images, valid_images),
+    dls = DataLoaders.from_dsets(LabelledImages(images, images), LabelledImages(valid_images, valid_images),
                                  bs=bs, num_workers=0, device=get_device())
     return Learner(dls, model, loss_func=vae_loss(kl_weight))
 
@@ -90,7 +90,7 @@ def vae_learner(bs: int = 64, kl_weight: float = 1e-6, copies: int = 1, seed: in
     "A fastai Learner training tiny SD's `AutoencoderKL` on ColorDigits in [-1, 1]."
     seed_everything(seed)
     tr, va = ColorDigits('train', copies=copies, vrange=(-1, 1)), ColorDigits('valid', vrange=(-1, 1))
-    dls = DataLoaders.from_dsets(_LabelledImages(tr.images, tr.images), _LabelledImages(va.images, va.images),
+    dls = DataLoaders.from_dsets(LabelledImages(tr.images, tr.images), LabelledImages(va.images, va.images),
                                  bs=bs, num_workers=0, device=get_device())
     return Learner(dls, KLAutoencoder(AutoencoderKL(**tiny_vae_config())), loss_func=vae_loss(kl_weight))
 
@@ -103,7 +103,8 @@ def load_vae(folder=None) -> AutoencoderKL:
     if not (folder / 'config.json').exists():
         raise FileNotFoundError(f"no VAE in {folder} (config.json missing): train it with slowdiff.vae.train_vae() or check the path")
     try: return AutoencoderKL.from_pretrained(folder, low_cpu_mem_usage=False).eval()
-    except Exception as e: raise ValueError(f"the VAE in {folder} could not be loaded ({type(e).__name__}: {e}); delete it and train again") from None
+    except LOAD_ERRORS as e:
+        raise ValueError(f"the VAE in {folder} could not be loaded ({type(e).__name__}: {e}); delete it and train again") from e
 
 # %% ../nbs/07_vae.ipynb #293322e1
 @torch.no_grad()

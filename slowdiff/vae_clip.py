@@ -115,8 +115,8 @@ class VAE(nn.Module):
     "Stable Diffusion's KL autoencoder, built from a diffusers `AutoencoderKL` configuration."
     def __init__(self, config):
         super().__init__()
-        from slowdiff.unet import _frozen
-        self.config = _frozen(config)
+        from slowdiff.unet import frozen_config
+        self.config = frozen_config(config)
         c = dict(self.config); _check_vae_config(c)
         ch, L, layers = list(c['block_out_channels']), c['latent_channels'], c['layers_per_block']
         groups, attention = c.get('norm_num_groups', 32), c.get('mid_block_add_attention', True)
