@@ -62,12 +62,12 @@ class StepOutput:
     pred_original_sample: torch.Tensor
 
 class DDPM:
-    "A DDPM noise scheduler, as diffusers' `DDPMScheduler`: `add_noise` for the forward process, `step` for the reverse."
+    "A DDPM noise scheduler, as diffusers' `DDPMScheduler`: `add_noise` for the forward process, `step` for the reverse"
     order, init_noise_sigma = 1, 1.0                                      # one network call per step; x_T ~ N(0, I)
     def __init__(self, num_train_timesteps: int = 1000, beta_start: float = 0.0001, beta_end: float = 0.02,
                  beta_schedule: str = 'linear', variance_type: str = 'fixed_small', clip_sample: bool = True):
         if variance_type not in ('fixed_small', 'fixed_large'):
-            raise ValueError(f"variance_type must be 'fixed_small' (β̃_t) or 'fixed_large' (β_t); got {variance_type!r}")
+            raise ValueError(f"variance_type must be 'fixed_small' (β̃_t) or 'fixed_large' (β_t): {variance_type!r}")
         self.config = AttrDict(num_train_timesteps=num_train_timesteps, beta_start=beta_start, beta_end=beta_end,
                                beta_schedule=beta_schedule, variance_type=variance_type, clip_sample=clip_sample)
         self.betas = config_betas(self.config)                            # (T,)
@@ -85,7 +85,7 @@ class DDPM:
         return abar.sqrt() * original_samples + (1 - abar).sqrt() * noise   # (B, C, H, W)
 
     def predict_x0(self, model_output: torch.Tensor, timestep, sample: torch.Tensor) -> torch.Tensor:
-        "The clean sample (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t that the predicted noise implies, clipped to [−1, 1] with `clip_sample`."
+        "The clean sample (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t the predicted noise implies, clipped to [−1, 1] with `clip_sample`."
         abar = self.alphas_cumprod[int(timestep)]
         x0 = (sample - (1 - abar).sqrt() * model_output) / abar.sqrt()    # (B, C, H, W)
         return x0.clamp(-1, 1) if self.config.clip_sample else x0
@@ -174,7 +174,8 @@ def step(self: DDPM, model_output: torch.Tensor, timestep, sample: torch.Tensor,
     abar_prev = self.alphas_cumprod[t - 1] if t > 0 else torch.tensor(1.0)
     beta_t = 1 - abar_t / abar_prev
     x0 = self.predict_x0(model_output, t, sample)                         # (B, C, H, W)
-    mean = (abar_prev.sqrt() * beta_t / (1 - abar_t)) * x0 + ((1 - beta_t).sqrt() * (1 - abar_prev) / (1 - abar_t)) * sample
+    mean = ((abar_prev.sqrt() * beta_t / (1 - abar_t)) * x0
+            + ((1 - beta_t).sqrt() * (1 - abar_prev) / (1 - abar_t)) * sample)   # (B, C, H, W)  μ̃_t
     if t == 0: return StepOutput(mean, x0)
     small = self.config.variance_type == 'fixed_small'
     var = ((1 - abar_prev) / (1 - abar_t) * beta_t).clamp(min=1e-20) if small else beta_t

@@ -31,14 +31,15 @@ def drop_labels(y: torch.Tensor, p: float, null: int) -> torch.Tensor:
     return torch.where(torch.rand(len(y), device=y.device) < p, null, y)   # (B,)
 
 class LabelNoiseCB(NoiseCB):
-    "Lesson 04's `NoiseCB` with the labels as a third model input, each dropped to `NULL_LABEL` with probability `p_drop`."
+    "Lesson 04's `NoiseCB` with the labels as a third model input, each dropped to `NULL_LABEL` with chance `p_drop`."
     def __init__(self, scheduler, p_drop: float = 0.15): super().__init__(scheduler); self.p_drop = p_drop
     def condition(self, y): return (drop_labels(y, self.p_drop, NULL_LABEL) if self.training else y,)
 
 def cond_learner(p_drop: float = 0.15, bs: int = 128, seed: int = 42) -> Learner:
     "A fastai Learner training a class-conditional `TimeUNet` on MNIST with condition dropout (cosine schedule, L_simple)."
     seed_everything(seed)
-    cbs = [LabelNoiseCB(DDPM(beta_schedule='squaredcos_cap_v2'), p_drop)] + ([MixedPrecision()] if torch.cuda.is_available() else [])
+    cbs = [LabelNoiseCB(DDPM(beta_schedule='squaredcos_cap_v2'), p_drop)]
+    cbs += [MixedPrecision()] if torch.cuda.is_available() else []
     return Learner(mnist_dls(bs=bs, vrange=(-1, 1)), cond_unet(), loss_func=F.mse_loss, cbs=cbs)
 
 # %% ../nbs/06_guidance.ipynb #d6c3829b
