@@ -31,7 +31,7 @@ from .support import save_pretrained_atomic, LOAD_ERRORS
 from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
-from .tinysd import caption_table, TinySDCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler, all_prompts
+from .tinysd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler, all_prompts
 from .sd import StableDiffusion
 
 # %% ../nbs/12a_finetune.ipynb #7ca751e0
@@ -156,7 +156,7 @@ def dreambooth_set(instances: torch.Tensor, instance_captions: list, class_image
 class AccelerateCB(Callback):
     """Data-parallel training under Hugging Face `accelerate`: every process draws the same global batch and its noise
     (same seed), keeps its share, and DDP averages the gradients, so N processes take the steps one process would."""
-    order = TinySDCB.order + 1                                            # after the batch is noised
+    order = TextNoiseCB.order + 1                                         # after the batch is noised
     def __init__(self, accelerator=None):
         from accelerate import Accelerator
         self.acc = accelerator or Accelerator()
@@ -189,7 +189,8 @@ def finetune_learner(sd: StableDiffusion, images: torch.Tensor, captions: list, 
     dls = DataLoaders.from_dsets(TensorDataset(z, idx), TensorDataset(z[:bs], idx[:bs]), bs=bs, num_workers=0, device=sd.device)
     unet = copy.deepcopy(sd.unet).train()
     if lora_rank: add_lora(unet, lora_rank)
-    cbs = [TinySDCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)] + ([AccelerateCB()] if accelerate else [])
+    cbs = [TextNoiseCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)]
+    cbs += [AccelerateCB()] if accelerate else []
     return Learner(dls, UNetNoisePredictor(unet), loss_func=weighted_mse, cbs=cbs)
 
 def trainable_parameters(model) -> int: return sum(p.numel() for p in model.parameters() if p.requires_grad)

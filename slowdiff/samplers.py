@@ -6,21 +6,20 @@ Docs: https://slowdiff.github.io/slowdiff/samplers.html.md"""
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'train_sigmas', 'sigma_to_t', 'karras_sigmas', 'spaced_timesteps', 'noise_like',
-           'dynamic_threshold', 'StepOutput', 'Sampler', 'DDPMSampler', 'DDIMSampler', 'IndexedSampler', 'SigmaSampler',
+           'dynamic_threshold', 'x0_and_eps', 'Sampler', 'DDPMSampler', 'DDIMSampler', 'IndexedSampler', 'SigmaSampler',
            'EulerSampler', 'EulerAncestralSampler', 'HeunSampler', 'lms_coefficient', 'LMSSampler',
-           'DPMSolverMultistepSampler', 'sampler_key', 'get_sampler', 'step_kwargs', 'sample', 'steps_for_calls',
-           'calls_for_steps']
+           'DPMSolverMultistepSampler', 'sampler_key', 'get_sampler', 'step_kwargs', 'sample', 'scheduler_x0',
+           'steps_for_calls', 'calls_for_steps']
 
 # %% ../nbs/09_samplers.ipynb #cbcdf5eb
-import inspect, math
-from dataclasses import dataclass
+import inspect, math, re
 import numpy as np, torch
 from fastcore.basics import AttrDict
 import diffusers
 from diffusers import (DDPMScheduler, DDIMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler,
                        HeunDiscreteScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler)
 from diffusers.utils.torch_utils import randn_tensor
-from .ddpm import make_betas
+from .ddpm import make_betas, config_betas, StepOutput, SD_BETAS
 
 # %% ../nbs/09_samplers.ipynb #58d13ce4
 def train_sigmas(alphas_cumprod: torch.Tensor) -> torch.Tensor:
@@ -59,11 +58,11 @@ def dynamic_threshold(x0: torch.Tensor, ratio: float = 0.995, max_value: float =
     s = torch.quantile(flat.abs(), ratio, dim=1).clamp(1, max_value)[:, None]   # (B, 1)
     return (flat.clamp(-s, s) / s).reshape(x0.shape).to(x0.dtype)
 
-@dataclass
-class StepOutput:
-    "What `step` returns, named as diffusers names it."
-    prev_sample: torch.Tensor
-    pred_original_sample: torch.Tensor
+def x0_and_eps(prediction_type: str, model_output, sample, alpha, sigma):
+    "The predicted clean sample and noise from a model's output (ε, x0 or v), where sample = α x0 + σ ε."
+    if prediction_type == 'epsilon': return (sample - sigma * model_output) / alpha, model_output
+    if prediction_type == 'sample': return model_output, (sample - alpha * model_output) / sigma
+    return alpha * sample - sigma * model_output, alpha * model_output + sigma * sample   # v = α ε − σ x0
 
 # %% ../nbs/09_samplers.ipynb #89819c14
 def _init_parameters(cls) -> dict:
@@ -87,10 +86,7 @@ class Sampler:
         given = self._checked(options)                                       # diffusers notes which values were defaults,
         self.config = AttrDict({**self.defaults, **given,                    # so another sampler built from this config
                                 '_use_default_values': [k for k in self.defaults if k not in given]})   # uses its own
-        c = self.config
-        if c.trained_betas is not None: self.betas = torch.tensor(c.trained_betas, dtype=torch.float32)
-        elif c.beta_schedule == 'squaredcos_cap_v2': self.betas = make_betas(c.beta_schedule, c.num_train_timesteps)
-        else: self.betas = make_betas(c.beta_schedule, c.num_train_timesteps, beta_start=c.beta_start, beta_end=c.beta_end)
+        self.betas = config_betas(self.config)                             # (T,)
         self.alphas_cumprod = torch.cumprod(1 - self.betas, 0)             # (T,)
         self.num_inference_steps = None
 
@@ -130,18 +126,17 @@ class Sampler:
         self._set(self.num_inference_steps)
         self.timesteps = self.timesteps.to(device)
 
-    def _x0_and_eps(self, model_output, sample, alpha, sigma):
-        "The predicted clean sample and noise from the model's output, whatever it predicts, where x_t = α x0 + σ ε."
-        kind = self.config.prediction_type
-        if kind == 'epsilon': return (sample - sigma * model_output) / alpha, model_output
-        if kind == 'sample': return model_output, (sample - alpha * model_output) / sigma
-        return alpha * sample - sigma * model_output, alpha * model_output + sigma * sample   # v = α ε − σ x0
+    def predict_x0(self, model_output, timestep, sample):
+        "The clean sample the model's output predicts at `timestep` (x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε), clipped if asked."
+        a = self.alphas_cumprod[int(timestep)]
+        return self._clip(x0_and_eps(self.config.prediction_type, model_output, sample, a ** 0.5, (1 - a) ** 0.5)[0])
 
     def _clip(self, x0):
-        "Clip (or dynamically threshold) the predicted x0, as the config asks."
-        c = self.config
-        if c.get('thresholding'): return dynamic_threshold(x0, c.dynamic_thresholding_ratio, c.sample_max_value)
-        if c.get('clip_sample'): return x0.clamp(-c.clip_sample_range, c.clip_sample_range)
+        "Clip (or dynamically threshold) the predicted x0 as this sampler's own options ask; others' are kept, unused."
+        c, own = self.config, self.defaults
+        if 'thresholding' in own and c.thresholding:
+            return dynamic_threshold(x0, c.dynamic_thresholding_ratio, c.sample_max_value)
+        if 'clip_sample' in own and c.clip_sample: return x0.clamp(-c.clip_sample_range, c.clip_sample_range)
         return x0
 
     def scale_model_input(self, sample, timestep=None): return sample
@@ -187,7 +182,7 @@ class DDPMSampler(Sampler):
         t = int(timestep); prev = self.previous_timestep(t)
         a, a_prev = self._alphas(t, prev)
         beta = 1 - a / a_prev                                              # β of the jump t → prev
-        x0 = self._clip(self._x0_and_eps(model_output, sample, a ** 0.5, (1 - a) ** 0.5)[0])
+        x0 = self.predict_x0(model_output, t, sample)                      # (B, C, H, W)
         mean = (a_prev ** 0.5 * beta / (1 - a)) * x0 + ((1 - beta) ** 0.5 * (1 - a_prev) / (1 - a)) * sample
         if t == 0: return StepOutput(mean, x0)
         return StepOutput(mean + self._std(a, a_prev, beta) * noise_like(model_output, generator), x0)
@@ -213,8 +208,8 @@ class DDIMSampler(DDPMSampler):
         if self.num_inference_steps is None: raise ValueError("call set_timesteps before stepping DDIM")
         t = int(timestep); prev = t - self.config.num_train_timesteps // self.num_inference_steps
         a, a_prev = self._alphas(t, prev)
-        x0, eps = self._x0_and_eps(model_output, sample, a ** 0.5, (1 - a) ** 0.5)
-        x0 = self._clip(x0)
+        x0, eps = x0_and_eps(self.config.prediction_type, model_output, sample, a ** 0.5, (1 - a) ** 0.5)
+        x0 = self._clip(x0)                                                # as predict_x0, which DDIM inherits
         if use_clipped_model_output: eps = (sample - a ** 0.5 * x0) / (1 - a) ** 0.5   # the noise the clipped x0 implies
         std = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)) ** 0.5
         prev_sample = a_prev ** 0.5 * x0 + (1 - a_prev - std ** 2) ** 0.5 * eps   # toward the previous level
@@ -301,6 +296,11 @@ class SigmaSampler(IndexedSampler):
         self._init_step_index(timestep)
         return sample / (self.sigmas[self._step_index] ** 2 + 1) ** 0.5
 
+    def predict_x0(self, model_output, timestep, sample):
+        "The clean sample the model's output predicts at the current σ, where x = x0 + σ ε; clipped as asked."
+        self._init_step_index(timestep)
+        return self._clip(self._x0(model_output, sample, self.sigmas[self._step_index]))
+
     def _x0(self, model_output, sample, sigma):
         "The predicted clean sample at level σ, whatever the model predicts."
         kind = self.config.prediction_type
@@ -350,7 +350,7 @@ class EulerAncestralSampler(SigmaSampler):
         self._init_step_index(timestep)
         sigma, sigma_next = self.sigmas[self._step_index], self.sigmas[self._step_index + 1]
         sample = sample.float()
-        x0 = self._x0(model_output, sample, sigma)
+        x0 = self.predict_x0(model_output, timestep, sample)
         sigma_up = (sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2) ** 0.5
         sigma_down = (sigma_next ** 2 - sigma_up ** 2) ** 0.5              # σ_down² + σ_up² = σ_next²
         x = sample + (sample - x0) / sigma * (sigma_down - sigma)
@@ -361,7 +361,7 @@ class EulerAncestralSampler(SigmaSampler):
 class HeunSampler(SigmaSampler):
     "Heun's second-order method: an Euler step, then the average of the slopes at both ends (diffusers: HeunDiscreteScheduler)."
     order, reference = 2, HeunDiscreteScheduler
-    defaults = {**Sampler.defaults, 'beta_start': 0.00085, 'beta_end': 0.012, 'use_karras_sigmas': False,
+    defaults = {**Sampler.defaults, **SD_BETAS, 'use_karras_sigmas': False,
                 'clip_sample': False, 'clip_sample_range': 1.0}
 
     def _set_full_table(self): self._set(self.config.num_train_timesteps)   # diffusers' Heun starts with T steps set
@@ -376,7 +376,7 @@ class HeunSampler(SigmaSampler):
         self._init_step_index(timestep)
         i, first = self._step_index, self._pending is None
         sigma, sigma_next = (self.sigmas[i], self.sigmas[i + 1]) if first else (self.sigmas[i - 1], self.sigmas[i])
-        x0 = self._clip(self._x0(model_output, sample, sigma if first else sigma_next))
+        x0 = self.predict_x0(model_output, timestep, sample)              # at σ_i: the start or the Euler half's end
         if first:                                                          # the Euler half: predict the end point
             slope = (sample - x0) / sigma
             self._pending = (sample, slope, sigma_next - sigma)
@@ -408,7 +408,7 @@ class LMSSampler(SigmaSampler):
     def step(self, model_output, timestep, sample, order: int = 4) -> StepOutput:
         self._init_step_index(timestep)
         i = self._step_index
-        x0 = self._x0(model_output, sample, self.sigmas[i])
+        x0 = self.predict_x0(model_output, timestep, sample)
         self.slopes = ([(sample - x0) / self.sigmas[i]] + self.slopes)[:order]   # newest first
         order = min(i + 1, order)
         coeffs = [lms_coefficient(self.sigmas, i, order, j) for j in range(order)]
@@ -457,6 +457,12 @@ class DPMSolverMultistepSampler(IndexedSampler):
         alpha, sigma_vp = self._alpha_sigma(self.sigmas[i])
         return alpha.log() - sigma_vp.log()
 
+    def predict_x0(self, model_output, timestep, sample):
+        "The clean sample the model's output predicts at the current σ, where x = α x0 + σ_vp ε; thresholded as asked."
+        self._init_step_index(timestep)
+        alpha, sigma_vp = self._alpha_sigma(self.sigmas[self._step_index])
+        return self._clip(x0_and_eps(self.config.prediction_type, model_output, sample, alpha, sigma_vp)[0])
+
     def add_noise(self, original, noise, timesteps):
         "Noise clean samples to the level of `timesteps` (some of `self.timesteps`): α x0 + σ_vp ε."
         alpha, sigma_vp = self._alpha_sigma(self.sigmas[self._step_indices(timesteps)].to(original))
@@ -468,7 +474,7 @@ class DPMSolverMultistepSampler(IndexedSampler):
         if self.num_inference_steps is None: raise ValueError("call set_timesteps before stepping DPM-Solver")
         self._init_step_index(timestep)
         i, n = self._step_index, len(self.timesteps)
-        x0 = self._clip(self._x0_and_eps(model_output, sample, *self._alpha_sigma(self.sigmas[i]))[0])
+        x0 = self.predict_x0(model_output, timestep, sample)
         self.model_outputs = (self.model_outputs + [x0])[-c.solver_order:]
         first_at_end = i == n - 1 and (c.euler_at_final or (c.lower_order_final and n < 15) or c.final_sigmas_type == 'zero')
         second_at_end = i == n - 2 and c.lower_order_final and n < 15
@@ -511,7 +517,7 @@ SAMPLER_ALIASES = {'euler_ancestral': 'euler_a', 'dpmpp_2m': 'dpm++2m', 'dpm++_2
 
 def sampler_key(name: str) -> str:
     "The key in `SAMPLERS` for a sampler name as people write it ('Euler-A', 'DPM++ 2M', …), or a clear error."
-    key = str(name).lower().replace('-', '_').replace(' ', '_')
+    key = re.sub(r'[-\s]+', '_', str(name).lower())
     key = SAMPLER_ALIASES.get(key, key)
     if key not in SAMPLERS: raise ValueError(f"unknown sampler {name!r}: choose from {', '.join(SAMPLERS)}")
     return key
@@ -536,6 +542,30 @@ def sample(model, scheduler, n: int = 16, steps: int = 20, shape=(1, 32, 32), ge
         x = out.prev_sample
         if callback: callback(i, t, x, getattr(out, 'pred_original_sample', None))
     return x
+
+# %% ../nbs/09_samplers.ipynb #becee5ea
+def _step_index(scheduler, timestep) -> int:
+    "A diffusers σ scheduler's current step index: where it is, where it will begin, or where `timestep` is."
+    for i in (scheduler.step_index, scheduler.begin_index):
+        if i is not None: return i
+    return scheduler.index_for_timestep(timestep)
+
+def scheduler_x0(scheduler, model_output, timestep, sample) -> torch.Tensor:
+    "The clean sample `model_output` predicts at `timestep`: the scheduler's own `predict_x0`, or diffusers' computed."
+    if hasattr(scheduler, 'predict_x0'): return scheduler.predict_x0(model_output, timestep, sample)
+    ours = {theirs: mine for mine, theirs in SAMPLERS.values()}.get(type(scheduler))
+    if ours is None:
+        raise TypeError(f"no predicted x0 for {type(scheduler).__name__}: use one of {', '.join(SAMPLERS)}")
+    c = scheduler.config
+    if not issubclass(ours, IndexedSampler):                              # DDPM, DDIM: x_t = √ᾱ x0 + √(1−ᾱ) ε
+        a = scheduler.alphas_cumprod[int(timestep)].to(sample)
+        x0 = x0_and_eps(c.prediction_type, model_output, sample, a ** 0.5, (1 - a) ** 0.5)[0]   # (B, C, H, W)
+        if c.thresholding: return dynamic_threshold(x0, c.dynamic_thresholding_ratio, c.sample_max_value)
+        return x0.clamp(-c.clip_sample_range, c.clip_sample_range) if c.clip_sample else x0
+    sigma = scheduler.sigmas[_step_index(scheduler, timestep)].to(sample)
+    alpha = 1 / (sigma ** 2 + 1) ** 0.5                                   # the level σ as x = α x0 + σ_vp ε
+    if issubclass(ours, SigmaSampler): sample = sample * alpha            # σ samplers keep x = x0 + σ ε
+    return x0_and_eps(c.prediction_type, model_output, sample, alpha, sigma * alpha)[0]   # (B, C, H, W)
 
 # %% ../nbs/09_samplers.ipynb #51eb5095
 def steps_for_calls(name: str, calls: int) -> int:

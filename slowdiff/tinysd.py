@@ -6,9 +6,9 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table',
-           'min_snr_weights', 'weighted_mse', 'TinySDCB', 'UNetNoisePredictor', 'load_text_encoder', 'tiny_sd_learner',
-           'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'all_prompts', 'generate',
-           'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
+           'min_snr_weights', 'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder',
+           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'all_prompts',
+           'generate', 'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
@@ -17,7 +17,6 @@ import torch, torch.nn as nn
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
-from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
@@ -28,6 +27,8 @@ from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, COLOURS, DIGIT_WORDS
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize
+from .ddpm import SD_BETAS, NoiseCB
+from .guidance import drop_labels
 
 # %% ../nbs/10_tiny_sd.ipynb #413d0df2
 def tiny_unet_config(cross_attention_dim: int = 64) -> dict:
@@ -39,7 +40,7 @@ def tiny_unet_config(cross_attention_dim: int = 64) -> dict:
 
 def tiny_sd_noise_scheduler() -> DDPMScheduler:
     "SD's training noise schedule: scaled-linear β from 0.00085 to 0.012 over 1000 steps."
-    return DDPMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, num_train_timesteps=1000,
+    return DDPMScheduler(beta_schedule='scaled_linear', **SD_BETAS, num_train_timesteps=1000,
                          clip_sample=False)
 
 # %% ../nbs/10_tiny_sd.ipynb #5cac1b4c
@@ -71,18 +72,15 @@ def weighted_mse(pred, noise, weights):
     "Per-image MSE, weighted, averaged over the batch."
     return ((pred - noise) ** 2).mean((1, 2, 3)).mul(weights).mean()
 
-class TinySDCB(Callback):
-    "Turn (latents, caption index) into ((noisy latents, t, text states), (noise, loss weights)), dropping captions with `p_uncond`."
+class TextNoiseCB(NoiseCB):
+    "Lesson 04's `NoiseCB` on (latents, caption index): text states as the condition, Min-SNR weights beside the noise."
     def __init__(self, states: torch.Tensor, scheduler: DDPMScheduler, p_uncond: float = 0.15, snr_gamma: float = 5.0):
-        self.states, self.sched, self.p_uncond, self.gamma = states, scheduler, p_uncond, snr_gamma
-    def before_batch(self):
-        z0, idx = self.xb[0], self.yb[0]                                  # (B, 4, 8, 8), (B,)
-        if self.training: idx = torch.where(torch.rand(len(idx), device=idx.device) < self.p_uncond, len(self.states) - 1, idx)
-        t = torch.randint(0, self.sched.config.num_train_timesteps, (len(z0),), device=z0.device)   # (B,)
-        noise = torch.randn_like(z0)                                      # (B, 4, 8, 8)
-        ctx = self.states.to(z0.device)[idx]                              # (B, 77, d)
-        w = min_snr_weights(self.sched.alphas_cumprod, t, self.gamma)     # (B,)
-        self.learn.xb, self.learn.yb = (self.sched.add_noise(z0, noise, t), t, ctx), (noise, w)
+        super().__init__(scheduler); self.states, self.p_uncond, self.gamma = states, p_uncond, snr_gamma
+    def before_batch(self):                                               # captions dropped first, then the noise drawn
+        if self.training: self.learn.yb = (drop_labels(self.yb[0], self.p_uncond, len(self.states) - 1),)
+        super().before_batch()
+    def condition(self, idx): return (self.states.to(idx.device)[idx],)     # (B, 77, d)
+    def weights(self, t): return (min_snr_weights(self.scheduler.alphas_cumprod, t, self.gamma),)   # (B,)
 
 class UNetNoisePredictor(nn.Module):
     "A `UNet2DConditionModel` called as model(noisy, t, text_states) → predicted noise, for a fastai Learner."
@@ -109,7 +107,7 @@ def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4,
     unet = UNet2DConditionModel(**tiny_unet_config(text_encoder.config.hidden_size))
     unet.set_attn_processor(AttnProcessor())                              # plain attention: faster than SDPA at these sizes on CPU
     return Learner(dls, UNetNoisePredictor(unet), loss_func=weighted_mse,
-                   cbs=[TinySDCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)])
+                   cbs=[TextNoiseCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)])
 
 # %% ../nbs/10_tiny_sd.ipynb #8638f1f4
 def tiny_sd_path() -> Path:
@@ -120,7 +118,7 @@ def tiny_sd_path() -> Path:
 
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
     "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
-    return EulerDiscreteScheduler.from_config(dict(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012,
+    return EulerDiscreteScheduler.from_config(dict(beta_schedule='scaled_linear', **SD_BETAS,
                                                    num_train_timesteps=1000, steps_offset=1,
                                                    clip_sample=False, set_alpha_to_one=False))   # latents are not in [−1, 1]
 

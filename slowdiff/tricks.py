@@ -104,6 +104,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, w: float, eps: float = 1e-7) -> torc
     return torch.where(s > 1e-4, out, lerp(a, b, w))
 
 # %% ../nbs/12_sd_tricks.ipynb #f9e92707
+from .samplers import scheduler_x0
+
 def _sigma(scheduler, t) -> float:
     "σ of (fractional) training timestep t, from the scheduler's ᾱ table."
     ac = scheduler.alphas_cumprod.double()
@@ -115,10 +117,9 @@ def loss_guidance(sd: StableDiffusion, loss_fn, scale: float = 2000.0, every: in
     def hook(i, t, x, eps):
         if i % every: return x
         sigma = _sigma(sd.scheduler, t)
-        vp = float(sd.scheduler.init_noise_sigma) <= 1.0                  # samplers that keep x_t = α x0 + σ_vp ε
         with torch.enable_grad():
             xg = x.detach().requires_grad_()
-            x0 = (xg * (sigma ** 2 + 1) ** 0.5 - sigma * eps) if vp else (xg - sigma * eps)   # predicted clean latents
+            x0 = scheduler_x0(sd.scheduler, eps, t, xg)                   # (B, 4, h, w)  predicted clean latents
             loss = loss_fn(sd.vae.decode(x0 / sd.vae.config.scaling_factor).sample) * scale
             grad, = torch.autograd.grad(loss, xg)
         return x.detach() - grad * sigma ** 2
