@@ -94,12 +94,13 @@ def generate(prompt: str,              # the text prompt
     from slowdiff.samplers import sampler_key
     try: sampler and sampler_key(sampler)
     except ValueError as e: raise CLIError(str(e)) from None
-    fixed = model == TINY_SD_FAST                                       # a consistency model: its own sampler, guidance built in
+    fixed = model == TINY_SD_FAST                         # a consistency model: its own sampler, guidance built in
     if fixed and sampler: raise CLIError(f"{TINY_SD_FAST} samples with its own LCM scheduler: leave out --sampler")
     if fixed and guidance not in (None, 1):
         raise CLIError(f"{TINY_SD_FAST} has guidance 4 built in: leave out --guidance (got {guidance})")
     if fixed and negative:
-        raise CLIError(f"--negative needs classifier-free guidance, which {TINY_SD_FAST} has built in: use {TINY_SD} for negative prompts")
+        raise CLIError(f"--negative needs classifier-free guidance, which {TINY_SD_FAST} has built in: "
+                       f"use {TINY_SD} for negative prompts")
     if fixed and steps is not None and steps > 50:
         raise CLIError(f"--steps must be at most 50 for {TINY_SD_FAST} (it was distilled on 50 timesteps); got {steps}")
     steps, guidance = steps or (4 if fixed else 20), (1.0 if fixed else 4.0) if guidance is None else guidance
@@ -153,13 +154,16 @@ def demo(out: str = 'demo.png',   # where to write the grid
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
-TRAINERS = {'digitness': 'gradients:train_digitness', 'denoiser': 'denoise:train_denoiser', 'ddpm_mnist': 'ddpm:train_ddpm',
-            'edm_mnist': 'edm:train_edm', 'digit_colour_classifier': 'metrics:train_classifier', 'cfg_mnist': 'guidance:train_cfg',
-            'vae': 'vae:train_vae', 'clip': 'clip:train_clip', 'unet': 'tinysd:train_tiny_sd', 'pink': 'tricks:train_pink',
-            'dreambooth': 'finetune:train_dreambooth', 'lora': 'finetune:train_lora', 'finetune': 'finetune:train_finetune',
-            'fast': 'distill:train_fast'}                                 # name -> 'module:function' of slowdiff
-CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune', 'fast'],   # tiny SD's parts, each learned from those before
-          'all': [k for k in TRAINERS if k != 'dreambooth']}                # every shipped weight set (a whole DreamBooth U-Net is not)
+TRAINERS = {'digitness': 'gradients:train_digitness', 'denoiser': 'denoise:train_denoiser',   # name -> module:function
+            'ddpm_mnist': 'ddpm:train_ddpm', 'edm_mnist': 'edm:train_edm',
+            'digit_colour_classifier': 'metrics:train_classifier', 'cfg_mnist': 'guidance:train_cfg',
+            'vae': 'vae:train_vae', 'clip': 'clip:train_clip', 'unet': 'tinysd:train_tiny_sd',
+            'pink': 'tricks:train_pink',
+            'dreambooth': 'finetune:train_dreambooth', 'lora': 'finetune:train_lora',
+            'finetune': 'finetune:train_finetune', 'fast': 'distill:train_fast'}
+# tiny SD's parts, each learned from those before; and every shipped weight set (a whole DreamBooth U-Net is not)
+CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune', 'fast'],
+          'all': [k for k in TRAINERS if k != 'dreambooth']}
 TRAIN_NAMES = [*TRAINERS, *CHAINS]
 
 def _trainer(spec):
@@ -190,7 +194,8 @@ def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, pr
     if name not in trainers and name not in CHAINS:
         raise CLIError(f"unknown weights {name!r}: choose from {', '.join([*trainers, *CHAINS])}")
     if epochs is not None and epochs < 1: raise CLIError(f"--epochs must be at least 1; got {epochs}")
-    if name in CHAINS and (epochs or out): raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")
+    if name in CHAINS and (epochs or out):
+        raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")
     if name == 'dreambooth' and out is None:
         raise CLIError("dreambooth trains the whole U-Net into a new pipeline folder: give --out (or train lora, a small adapter)")
     if out is not None:

