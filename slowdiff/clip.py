@@ -171,30 +171,33 @@ def zero_shot(clip: TinyCLIP, images: torch.Tensor, prompts=None) -> torch.Tenso
     return torch.cat([(clip.encode_image(b) @ t.T).argmax(1) for b in images.split(500)])
 
 # %% ../nbs/08_clip.ipynb #e4259232
-def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, text_folder=None, heads_folder=None) -> TinyCLIP:
-    "Train tiny CLIP; save its text encoder and the tokenizer into tiny SD's folder, its image side beside it, with a model card."
-    text_folder = Path(text_folder or TINY_SD_DIR / 'text_encoder')
-    heads_folder = Path(heads_folder or CLIP_HEADS_DIR)
+def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, heads_out=None) -> TinyCLIP:
+    """Train tiny CLIP; save its text encoder and the tokenizer into the tiny-SD folder `out`, its image side into
+    `heads_out` (default: beside tiny SD's shipped folder, or inside `out` when one is given), with model cards."""
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    heads_out = Path(heads_out or (Path(out) / 'tiny_clip' if out else CLIP_HEADS_DIR))
+    text_out = Path(out or TINY_SD_DIR) / 'text_encoder'
     learn = clip_learner(seed=seed)
     start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(text_folder), seed=seed)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(text_out), seed=seed)
     clip = learn.model.eval().cpu()
     secs = time.time() - start
-    save_pretrained_atomic(clip.text_encoder, text_folder)
-    save_pretrained_atomic(clip_tokenizer(), text_folder.parent / 'tokenizer')
-    save_weights(_Heads(clip), heads_folder)
+    save_pretrained_atomic(clip.text_encoder, text_out)
+    save_pretrained_atomic(clip_tokenizer(), text_out.parent / 'tokenizer')
+    save_weights(_Heads(clip), heads_out)
     va = ColorDigits('valid', vrange=(-1, 1))
     pred = zero_shot(clip, va.images)
     metrics = {'zero-shot digit accuracy (valid, 80 prompts)': (pred // len(COLOURS) == va.digits).float().mean().item(),
                'zero-shot colour accuracy (valid, 80 prompts)': (pred % len(COLOURS) == va.colour_idx).float().mean().item(),
                'learned temperature (logit scale)': clip.logit_scale.exp().item()}
-    card = dict(command=f'python -c "from slowdiff.clip import train_clip; train_clip({epochs}, {lr}, {seed})"', seed=seed,
-                data='ColorDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, 4 caption templates',
-                epochs=epochs, wall_time_s=secs, metrics=metrics)
-    write_model_card(text_folder, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
+    card = dict(trainer=train_clip, args=args, wall_time_s=secs, metrics=metrics,
+                data='ColorDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
+                     '4 caption templates')
+    write_model_card(text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
                      notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, 4 heads; '
                            'trained contrastively with a CNN image encoder (`slowdiff.clip.TinyCLIP`), batch 256, one-cycle. '
                            'The tokenizer beside it is OpenAI CLIP\'s, built from open_clip\'s merges file.')
-    write_model_card(heads_folder, "tiny CLIP's image encoder, text projection and temperature", **card,
-                     notes=f'They belong with the text encoder saved in {text_folder.name}/ of tiny SD\'s folder by the same run.')
+    write_model_card(heads_out, "tiny CLIP's image encoder, text projection and temperature", **card,
+                     notes=f'They belong with the text encoder saved in {text_out.name}/ of tiny SD\'s folder '
+                           'by the same run.')
     return clip

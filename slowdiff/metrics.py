@@ -155,16 +155,17 @@ def evaluate(images: torch.Tensor, prompts=None, vrange=(-1, 1), clf=None) -> di
     return res
 
 # %% ../nbs/05_metrics.ipynb #94e28c22
-def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, folder=None):
+def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
-    folder = folder or WEIGHTS_DIR / 'digit_colour_classifier'
-    clf, secs = fit_and_save(classifier_learner(seed=seed), epochs, lr, folder)
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = out or WEIGHTS_DIR / 'digit_colour_classifier'
+    clf, secs = fit_and_save(classifier_learner(seed=seed), epochs, lr, out)
     valid = ColorDigits('valid')
     pd, pc = classify(clf, valid.images)
-    write_model_card(folder, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
-                     command=f'python -c "from slowdiff.metrics import train_classifier; train_classifier({epochs}, {lr}, {seed})"',
-                     seed=seed, data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
-                     epochs=epochs, wall_time_s=secs,
+    write_model_card(out, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
+                     train_classifier, args,
+                     data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
+                     wall_time_s=secs,
                      metrics={'valid digit accuracy': (pd == valid.digits).float().mean().item(),
                               'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()},
                      notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')

@@ -167,30 +167,34 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
     return out
 
 # %% ../nbs/10_tiny_sd.ipynb #dfd8f313
-def write_tiny_sd_card(folder, epochs, lr, p_uncond, snr_gamma, seed, secs: float):
-    "Measure the pipeline in `folder` (400 images per setting) and write the U-Net's model card."
+def write_tiny_sd_card(folder, args: dict, secs: float):
+    "Measure the pipeline in `folder` (400 images per setting); write the U-Net's card of `train_tiny_sd(**args)`."
     pipe = StableDiffusionPipeline.from_pretrained(folder, low_cpu_mem_usage=False); pipe.set_progress_bar_config(disable=True)
     metrics = {}
     for (name, w), r in quality_table(pipe).items():
         metrics[f'{name}, guidance {w}: prompt accuracy'] = r['prompt_acc']
         metrics[f'{name}, guidance {w}: FID (real-vs-real {r["fid_real"]:.3f})'] = r['fid']
     write_model_card(Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColorDigits",
-                     command=f'python -c "from slowdiff.tinysd import train_tiny_sd; train_tiny_sd({epochs}, {lr}, {p_uncond}, {snr_gamma}, {seed})"',
-                     seed=seed, data='VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings; '
-                                     'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions',
-                     epochs=epochs, wall_time_s=secs, metrics=metrics,
-                     notes=f'`UNet2DConditionModel` {tiny_unet_config()}; caption dropout {p_uncond}; Min-SNR-{snr_gamma} loss weights; '
+                     train_tiny_sd, args,
+                     data='VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings; '
+                          'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions',
+                     wall_time_s=secs, metrics=metrics,
+                     notes=f'`UNet2DConditionModel` {tiny_unet_config()}; caption dropout {args["p_uncond"]}; '
+                           f'Min-SNR-{args["snr_gamma"]} loss weights; '
                            'scaled-linear β 0.00085–0.012, T = 1000; batch 128, one-cycle, no EMA. Quality: 80 prompts '
                            '"a {colour} {digit word}" × 5 images, 20 sampler steps, judged by slowdiff.metrics.evaluate.')
     return pipe
 
-def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, p_uncond: float = 0.15, snr_gamma: float = 5.0, seed: int = 42, folder=None):
-    "Train tiny SD's U-Net on the shipped VAE and text encoder, save the pipeline folder, measure it, write the model card."
-    folder = Path(folder or TINY_SD_DIR)
-    learn = tiny_sd_learner(load_vae(folder / 'vae'), load_text_encoder(folder / 'text_encoder'), p_uncond=p_uncond,
+def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, seed: int = 42, out=None, *, p_uncond: float = 0.15,
+                  snr_gamma: float = 5.0):
+    "Train tiny SD's U-Net on the VAE and text encoder in folder `out`; save the pipeline there, measure it, card it."
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = Path(out or TINY_SD_DIR)
+    learn = tiny_sd_learner(load_vae(out / 'vae'), load_text_encoder(out / 'text_encoder'), p_uncond=p_uncond,
                             snr_gamma=snr_gamma, seed=seed)
     start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder / 'unet'), p_uncond=p_uncond, snr_gamma=snr_gamma, seed=seed)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out / 'unet'), p_uncond=p_uncond, snr_gamma=snr_gamma,
+                            seed=seed)
     secs = time.time() - start
-    save_tiny_sd(learn.model.unet.eval().cpu(), folder)
-    return write_tiny_sd_card(folder, epochs, lr, p_uncond, snr_gamma, seed, secs)
+    save_tiny_sd(learn.model.unet.eval().cpu(), out)
+    return write_tiny_sd_card(out, args, secs)

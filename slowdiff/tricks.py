@@ -247,11 +247,12 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
     return (pixel_colour(x, palette) == palette.index('pink')).float().mean().item()
 
 # %% ../nbs/12_sd_tricks.ipynb #fd208fd8
-def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, path=None) -> Path:
-    "Learn the `<pink>` token on 64 pink digits with the shipped tiny SD; save it with a model card (the shipped embedding)."
+def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, out=None) -> Path:
+    "Learn the `<pink>` token on 64 pink digits with the shipped tiny SD; save it and its card into folder `out`."
+    args = dict(locals())                                                 # this call's arguments: the card's command
     import time
     from slowdiff.training import write_model_card
-    path = Path(path or PINK_EMBEDS)
+    path = Path(out or PINK_EMBEDS.parent) / PINK_EMBEDS.name
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     learn = inversion_learner(sd, seed=seed)
     start = time.time()
@@ -260,10 +261,9 @@ def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, path=None) ->
     vec = learn.model.row.vec.detach()
     with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
     save_learned_embeds({'<pink>': vec}, path)
-    write_model_card(path.parent, 'Textual inversion: the <pink> token for tiny SD',
-                     command=f'python -c "from slowdiff.tricks import train_pink; train_pink({epochs}, {lr}, {seed})"', seed=seed,
+    write_model_card(path.parent, 'Textual inversion: the <pink> token for tiny SD', train_pink, args,
                      data='64 training MNIST digits painted pink (a colour held out of tiny SD\'s training), captions from the '
-                          '4 templates with <pink> for the colour', epochs=epochs, wall_time_s=secs,
+                          '4 templates with <pink> for the colour', wall_time_s=secs,
                      metrics={"share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),
                               "share of 'a purple four' images read as pink": pink_share(sd, 'a purple four')},
                      notes='One 64-number embedding row, initialised from "purple", trained with the diffusion loss through '

