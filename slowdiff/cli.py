@@ -30,12 +30,12 @@ def _writable_dir(out) -> Path:
     if not parent.is_dir(): raise CLIError(f"output folder {out} cannot be created: {parent} is a file")
     try:
         with tempfile.TemporaryFile(dir=parent): pass                    # (os.access says yes to root on a read-only disk)
-    except OSError as e: raise CLIError(f"output folder {out} cannot be written ({parent}: {e.strerror})") from None
+    except OSError as e: raise CLIError(f"output folder {out} cannot be written ({parent}: {e.strerror})") from e
     return out
 
 def _save_png(img, path: Path) -> Path:
     try: path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise CLIError(f"cannot create output folder {path.parent}: {e.strerror}") from None
+    except OSError as e: raise CLIError(f"cannot create output folder {path.parent}: {e.strerror}") from e
     return atomic_write(path, lambda tmp: img.save(tmp, format='PNG'))
 
 def _open_image(path, option):
@@ -43,8 +43,8 @@ def _open_image(path, option):
     if path is None: return None
     from PIL import Image, UnidentifiedImageError
     try: img = Image.open(path); img.load()
-    except FileNotFoundError: raise CLIError(f"{option} {path}: no such file") from None
-    except (UnidentifiedImageError, OSError): raise CLIError(f"{option} {path} is not an image PIL can read") from None
+    except FileNotFoundError as e: raise CLIError(f"{option} {path}: no such file") from e
+    except (UnidentifiedImageError, OSError) as e: raise CLIError(f"{option} {path} is not an image PIL can read") from e
     return img.convert('RGB')
 
 def _check_args(steps, guidance, n, height, width):
@@ -93,7 +93,7 @@ def generate(prompt: str,              # the text prompt
     if lora and from_scratch: raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
     try: sampler and sampler_key(sampler)
-    except ValueError as e: raise CLIError(str(e)) from None
+    except ValueError as e: raise CLIError(str(e)) from e
     fixed = model == TINY_SD_FAST                         # a consistency model: its own sampler, guidance built in
     if fixed and sampler: raise CLIError(f"{TINY_SD_FAST} samples with its own LCM scheduler: leave out --sampler")
     if fixed and guidance not in (None, 1):
@@ -111,8 +111,8 @@ def generate(prompt: str,              # the text prompt
         raise CLIError(f"--mask is {mask_img.width}×{mask_img.height} but the init image is {init_img.width}×{init_img.height}; they must match")
     if init_img is not None: width, height = init_img.size; _check_args(steps, guidance, n, height, width)
     out = _writable_dir(out)
-    from slowdiff.sd import StableDiffusion
-    from slowdiff.tricks import img2img, inpaint
+    from slowdiff.sd_loop import StableDiffusion
+    from slowdiff.sd_tricks import img2img, inpaint
     if not prompt.strip(): print("slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples", file=sys.stderr)
     sd = StableDiffusion.from_pretrained(model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
@@ -143,7 +143,7 @@ def demo(out: str = 'demo.png',   # where to write the grid
     "Draw 8 prompts × 4 images with the shipped tiny SD into one grid image."
     _check_args(steps, 4.0, 1, None, None)
     out = Path(out); _writable_dir(out.parent)
-    from slowdiff.sd import StableDiffusion
+    from slowdiff.sd_loop import StableDiffusion
     start = time.time()
     sd = StableDiffusion.from_pretrained(scheduler='dpm++2m')
     imgs = sd([p for p in DEMO_PROMPTS for _ in range(4)], steps=steps, guidance=4.0, seed=seed).images
@@ -154,11 +154,11 @@ def demo(out: str = 'demo.png',   # where to write the grid
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
-TRAINERS = {'digitness': 'gradients:train_digitness', 'denoiser': 'denoise:train_denoiser',   # name -> module:function
+TRAINERS = {'digitness': 'magic_function:train_digitness', 'denoiser': 'noise_prediction:train_denoiser',   # name -> module:function
             'ddpm_mnist': 'ddpm:train_ddpm', 'edm_mnist': 'edm:train_edm',
             'digit_colour_classifier': 'metrics:train_classifier', 'cfg_mnist': 'guidance:train_cfg',
-            'vae': 'vae:train_vae', 'clip': 'clip:train_clip', 'unet': 'tinysd:train_tiny_sd',
-            'pink': 'tricks:train_pink',
+            'vae': 'vae:train_vae', 'clip': 'clip:train_clip', 'unet': 'tiny_sd:train_tiny_sd',
+            'pink': 'sd_tricks:train_pink',
             'dreambooth': 'finetune:train_dreambooth', 'lora': 'finetune:train_lora',
             'finetune': 'finetune:train_finetune', 'fast': 'distill:train_fast'}
 # tiny SD's parts, each learned from those before; and every shipped weight set (a whole DreamBooth U-Net is not)
@@ -182,7 +182,7 @@ def _train_progress(f: Path) -> list:
     "The models an interrupted run of a chain already finished, as noted in `f`."
     import json
     try: return json.loads(f.read_text()) if f.exists() else []
-    except ValueError: raise CLIError(f"{f} is corrupt; delete it to train every model again") from None
+    except ValueError as e: raise CLIError(f"{f} is corrupt; delete it to train every model again") from e
 
 def _save_train_progress(f: Path, done: list):
     import json
@@ -225,43 +225,15 @@ def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}
     train(name, epochs, out)
 
 # %% ../nbs/14_cli.ipynb #e9c02fa6
-class _PeakMemory:
-    "Peak memory while the block runs: CUDA's own counter, or on a CPU the process's RSS sampled every 2 ms."
-    def __init__(self, device): self.device, self.mb = device, 0.
-    def _rss(self) -> int:
-        try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-        except OSError:
-            import resource; return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    def _sample(self):
-        while not self._stop.wait(0.002): self._peak = max(self._peak, self._rss())
-    def __enter__(self):
-        import threading
-        if self.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(); return self
-        self._peak, self._stop = self._rss(), threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True); self._thread.start()
-        return self
-    def __exit__(self, *_):
-        if self.device.type == 'cuda': self.mb = torch.cuda.max_memory_allocated() / 2**20; return
-        self._stop.set(); self._thread.join(); self.mb = max(self._peak, self._rss()) / 2**20
-
-def _median_times(fs: dict, runs: int) -> dict:
-    "Median wall time of each function: one warm-up each, then `runs` rounds taking turns, so drift hits all alike."
-    import statistics
-    for f in fs.values(): f()
-    times = {k: [] for k in fs}
-    for r in range(runs):
-        for k in (list(fs) if r % 2 == 0 else list(fs)[::-1]):
-            start = time.perf_counter(); fs[k](); times[k].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
-
 def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU)
     "Time our loop against StableDiffusionPipeline on tiny SD, generation and training throughput, peak memory."
     import numpy as np
     from diffusers import StableDiffusionPipeline, EulerDiscreteScheduler
-    from slowdiff.sd import StableDiffusion
-    from slowdiff.tinysd import tiny_sd_path, tiny_sd_noise_scheduler, UNetNoisePredictor
+    from slowdiff.sd_loop import StableDiffusion
+    from slowdiff.tiny_sd import tiny_sd_path, tiny_sd_noise_scheduler, UNetNoisePredictor
     from slowdiff.core import get_device
     from slowdiff.training import machine_description
+    from slowdiff.support import median_times, PeakMemory
     device = get_device()
     runs, n, steps, n_gen = (6, 8, 10, 16) if quick else (15, 16, 20, 64)
     prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n)]
@@ -271,24 +243,24 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     sd = StableDiffusion(pipe.tokenizer, pipe.text_encoder, pipe.unet, pipe.vae, EulerDiscreteScheduler.from_config(pipe.scheduler.config))
     run_pipe = lambda: pipe(prompts, num_inference_steps=steps, guidance_scale=5.0, generator=torch.Generator().manual_seed(0)).images
     run_loop = lambda: sd(prompts, steps=steps, guidance=5.0, seed=0).images
-    t = _median_times({'pipe': run_pipe, 'loop': run_loop}, runs)
+    t = median_times({'pipe': run_pipe, 'loop': run_loop}, runs)
     mem = {}
     for k, f in (('pipe', run_pipe), ('loop', run_loop)):
-        with _PeakMemory(device) as m: imgs = f()
+        with PeakMemory(device) as m: imgs = f()
         mem[k], mem[k + '_images'] = m.mb, imgs
     diff = max(int(np.abs(np.asarray(x, dtype=int) - np.asarray(y, dtype=int)).max()) for x, y in zip(mem['pipe_images'], mem['loop_images']))
     rows = [('StableDiffusionPipeline', f'{n} images, {steps} steps, median of {runs}', t['pipe'], mem['pipe']),
             ('slowdiff loop', f'{n} images, {steps} steps, median of {runs}', t['loop'], mem['loop'])]
     gen_prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n_gen)]
     gen = lambda: sd(gen_prompts, steps=20, guidance=5.0, seed=0)
-    t_gen = _median_times({'gen': gen}, 1 if quick else 3)['gen']
-    with _PeakMemory(device) as m: gen()
+    t_gen = median_times({'gen': gen}, 1 if quick else 3)['gen']
+    with PeakMemory(device) as m: gen()
     rows.append(('generation', f'{n_gen} images, 20 steps, guidance 5', t_gen, m.mb))
     from slowdiff.distill import fast_sd_path
     fast = StableDiffusion.from_pretrained(fast_sd_path(), device=device)
     gen_fast = lambda: fast(gen_prompts, steps=4, guidance=1.0, seed=0)
-    t_fast = _median_times({'fast': gen_fast}, 1 if quick else 3)['fast']
-    with _PeakMemory(device) as m: gen_fast()
+    t_fast = median_times({'fast': gen_fast}, 1 if quick else 3)['fast']
+    with PeakMemory(device) as m: gen_fast()
     rows.append(('generation, tiny-sd-fast', f'{n_gen} images, 4 steps, guidance built in', t_fast, m.mb))
     model = UNetNoisePredictor(pipe.unet).train()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
@@ -300,8 +272,8 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
         loss.backward(); opt.step(); opt.zero_grad()
     with torch.enable_grad():
         for p in model.parameters(): p.requires_grad_(True)
-        t_train = _median_times({'train': train_step}, 3 if quick else 10)['train']
-        with _PeakMemory(device) as m: train_step()
+        t_train = median_times({'train': train_step}, 3 if quick else 10)['train']
+        with PeakMemory(device) as m: train_step()
     rows.append(('U-Net training step', f'batch {bs}', t_train, m.mb))
     memh = 'peak MiB (CUDA allocated)' if device.type == 'cuda' else 'peak MiB (process RSS)'
     print(f"machine: {machine_description()}; device {device}, torch threads {torch.get_num_threads()}")

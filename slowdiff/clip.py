@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/clip.html.md"""
 
 # %% auto #0
 __all__ = ['KNOWN_IDS', 'CLIP_HEADS_DIR', 'bpe_merges_path', 'build_clip_tokenizer', 'clip_tokenizer', 'tokenize',
-           'tiny_text_config', 'ImageEncoder', 'TinyCLIP', 'clip_loss', 'clip_learner', 'load_tiny_clip',
-           'zero_shot_prompts', 'zero_shot', 'train_clip']
+           'tiny_text_config', 'ImageEncoder', 'TinyCLIP', 'clip_loss', 'clip_learner', 'load_tiny_clip', 'zero_shot',
+           'train_clip']
 
 # %% ../nbs/08_clip.ipynb #77248df7
 import gzip, os, math, time, warnings, importlib.util
@@ -22,8 +22,9 @@ from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, save_weights, load_weights, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
-from .data import ColorDigits, COLOURS, DIGIT_WORDS
+from .data import ColorDigits, COLOURS, all_prompts
 from .vae import TINY_SD_DIR
+from .magic_function import conv_block
 
 # %% ../nbs/08_clip.ipynb #263bf48b
 def _bytes_to_unicode() -> dict:
@@ -97,14 +98,13 @@ def tiny_text_config() -> CLIPTextConfig:
                           num_attention_heads=4, max_position_embeddings=77, bos_token_id=49406, eos_token_id=49407,
                           pad_token_id=49407, projection_dim=64)
 
-def _conv(ni, nf): return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=2, padding=1), nn.BatchNorm2d(nf), nn.SiLU())
-
 class ImageEncoder(nn.Module):
     "A small CNN: (B, 3, 32, 32) images in [-1, 1] → (B, dim) vectors."
     def __init__(self, dim: int = 64):
         super().__init__()
-        self.net = nn.Sequential(_conv(3, 32), _conv(32, 64), _conv(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                                 nn.Linear(128, dim))
+        bn = nn.BatchNorm2d
+        self.net = nn.Sequential(conv_block(3, 32, norm=bn), conv_block(32, 64, norm=bn), conv_block(64, 128, norm=bn),
+                                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, dim))
     def forward(self, x): return self.net(x)
 
 class TinyCLIP(nn.Module):
@@ -160,14 +160,10 @@ def load_tiny_clip(text_folder=None, heads_folder=None) -> TinyCLIP:
     return m.eval()
 
 # %% ../nbs/08_clip.ipynb #e9c51012
-def zero_shot_prompts() -> list:
-    "The 80 prompts 'a {colour} {word}', digit-major: index = digit * 8 + colour index."
-    return [f'a {c} {w}' for w in DIGIT_WORDS for c in COLOURS]
-
 @torch.no_grad()
 def zero_shot(clip: TinyCLIP, images: torch.Tensor, prompts=None) -> torch.Tensor:
     "Index of the most similar prompt (N,) for each image (N, 3, 32, 32) in [-1, 1]."
-    t = clip.encode_text(tokenize(prompts or zero_shot_prompts()))       # (P, dim)
+    t = clip.encode_text(tokenize(prompts or all_prompts()))       # (P, dim)
     return torch.cat([(clip.encode_image(b) @ t.T).argmax(1) for b in images.split(500)])
 
 # %% ../nbs/08_clip.ipynb #e4259232

@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 
 # %% auto #0
 __all__ = ['COLOURS', 'HELD_OUT_COLOURS', 'DIGIT_WORDS', 'CAPTION_TEMPLATES', 'mnist_arrays', 'mnist_split', 'get_mnist',
-           'subset', 'colour_rgb', 'digit_word', 'caption', 'paint', 'ColorDigits', 'LabelledImages', 'mnist_dls',
-           'colordigits_dls']
+           'subset', 'colour_rgb', 'digit_word', 'caption', 'all_prompts', 'paint', 'ColorDigits', 'LabelledImages',
+           'mnist_dls', 'colordigits_dls']
 
 # %% ../nbs/01_data.ipynb #e89e3c09
 import os, socket, functools
@@ -111,6 +111,10 @@ def caption(digit: int, colour: str, template: int = 0) -> str:
     "The caption of a `colour` `digit` in template number `template`: `caption(7, 'red')` is 'a red seven'."
     colour_rgb(colour)                                                    # validates the name
     return CAPTION_TEMPLATES[template].format(colour=colour, word=digit_word(digit), digit=int(digit))
+
+def all_prompts() -> list:
+    "The 80 prompts 'a {colour} {word}', every digit in every training colour: index = digit * 8 + colour index."
+    return [caption(d, c) for d in range(10) for c in COLOURS]
 
 def paint(x01: torch.Tensor, colour: str) -> torch.Tensor:
     "Paint greyscale (…, 1, H, W) digits in [0, 1] with `colour`: (…, 3, H, W) in [0, 1]."

@@ -28,10 +28,11 @@ from .core import WEIGHTS_DIR, seed_everything, get_device
 from .support import save_pretrained_atomic
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .vae import load_vae
-from .tinysd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder, all_prompts
+from .tiny_sd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder
+from .data import all_prompts
 from .samplers import DPMSolverMultistepSampler
 from .metrics import evaluate
-from .sd import StableDiffusion
+from .sd_loop import StableDiffusion
 from .finetune import generate_images
 
 # %% ../nbs/12b_distill.ipynb #f56b5878

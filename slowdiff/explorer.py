@@ -14,8 +14,8 @@ import ipywidgets as widgets
 from PIL import Image, UnidentifiedImageError
 from .core import image_grid
 from .samplers import SAMPLERS
-from .sd import StableDiffusion
-from .tricks import PINK_EMBEDS, img2img, load_concept
+from .sd_loop import StableDiffusion
+from .sd_tricks import PINK_EMBEDS, img2img, load_concept
 from .distill import fast_sd_path
 
 # %% ../nbs/13_explorer.ipynb #models01

@@ -28,11 +28,11 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .support import save_pretrained_atomic, LOAD_ERRORS
-from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS
+from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS, all_prompts
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
-from .tinysd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler, all_prompts
-from .sd import StableDiffusion
+from .tiny_sd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler
+from .sd_loop import StableDiffusion
 
 # %% ../nbs/12a_finetune.ipynb #7ca751e0
 def outline(x01: torch.Tensor, width: int = 2) -> torch.Tensor:
@@ -337,7 +337,7 @@ PIPELINE_PARTS = ('model_index.json', 'unet', 'vae', 'text_encoder', 'tokenizer'
 
 def save_pipeline(unet, out) -> Path:
     "A tiny-SD pipeline folder at `out` with `unet` for its U-Net, written beside it and swapped in whole."
-    from slowdiff.tinysd import tiny_sd_path, save_tiny_sd
+    from slowdiff.tiny_sd import tiny_sd_path, save_tiny_sd
     def write(tmp):
         shutil.copytree(tiny_sd_path(), tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns('unet', 'README.md', '.*'))
         save_tiny_sd(unet, tmp)

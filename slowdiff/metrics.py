@@ -20,16 +20,16 @@ from .core import seed_everything, weights_path, WEIGHTS_DIR
 from .training import fit_and_save, write_model_card
 from .support import load_weights
 from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
+from .magic_function import conv_block
 
 # %% ../nbs/05_metrics.ipynb #faf676cd
-def _conv(ni, nf, stride=2): return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=stride, padding=1), nn.BatchNorm2d(nf), nn.SiLU())
-
 class DigitColourNet(nn.Module):
     "Classifies (B, 3, 32, 32) images in [0, 1] by digit (10 classes) and colour (8 classes); `features` gives (B, 128)."
     def __init__(self, n_colours: int = len(COLOURS)):
         super().__init__()
-        self.body = nn.Sequential(_conv(3, 32, 1), _conv(32, 32), _conv(32, 64), _conv(64, 128),
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        bn = nn.BatchNorm2d                                               # lesson 02's block, with batch statistics
+        self.body = nn.Sequential(conv_block(3, 32, 1, bn), conv_block(32, 32, norm=bn), conv_block(32, 64, norm=bn),
+                                  conv_block(64, 128, norm=bn), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.digit, self.colour = nn.Linear(128, 10), nn.Linear(128, n_colours)
     def features(self, x): return self.body(x)                            # (B, 128)
     def forward(self, x):                                                 # (B, 3, 32, 32)

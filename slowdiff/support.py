@@ -1,4 +1,4 @@
-"""Files that are never half-written, one-line checks of arguments and memory, and whether the Hugging Face hub can be reached.
+"""Files that are never half-written, one-line checks of arguments and memory, whether the Hugging Face hub can be reached, and timing and peak memory for the benchmarks.
 
 Docs: https://slowdiff.github.io/slowdiff/support.html.md"""
 
@@ -6,10 +6,10 @@ Docs: https://slowdiff.github.io/slowdiff/support.html.md"""
 
 # %% auto #0
 __all__ = ['LOAD_ERRORS', 'atomic_write', 'save_weights', 'load_weights', 'save_pretrained_atomic', 'free_memory_bytes',
-           'check_number', 'hub_offline', 'hub_reachable']
+           'check_number', 'hub_offline', 'hub_reachable', 'median_times', 'resident_bytes', 'PeakMemory']
 
 # %% ../nbs/00a_support.ipynb #658c76cb
-import math, os, pickle, shutil, socket, tempfile
+import math, os, pickle, shutil, socket, statistics, tempfile, threading, time
 from pathlib import Path
 from urllib.parse import urlparse
 import torch
@@ -104,3 +104,33 @@ def hub_reachable(timeout: float = 3.0) -> bool:
     except OSError: return False
     return True
 
+
+# %% ../nbs/00a_support.ipynb #1e7e11ee
+def median_times(fs: dict, runs: int) -> dict:
+    "Median wall time of each function: one warm-up each, then `runs` rounds taking turns, so drift hits all alike."
+    for f in fs.values(): f()
+    times = {k: [] for k in fs}
+    for r in range(runs):
+        for k in (list(fs) if r % 2 == 0 else list(fs)[::-1]):
+            start = time.perf_counter(); fs[k](); times[k].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+def resident_bytes() -> int:
+    "The process's resident memory now (Linux), or its peak so far where /proc is missing."
+    try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except OSError:
+        import resource; return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+class PeakMemory:
+    "Peak memory (MiB, in `.mb`) while the block runs: CUDA's own counter, or on a CPU the RSS sampled every 2 ms."
+    def __init__(self, device): self.device, self.mb = torch.device(device), 0.
+    def _sample(self):
+        while not self._stop.wait(0.002): self._peak = max(self._peak, resident_bytes())
+    def __enter__(self):
+        if self.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(); return self
+        self._peak, self._stop = resident_bytes(), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True); self._thread.start()
+        return self
+    def __exit__(self, *_):
+        if self.device.type == 'cuda': self.mb = torch.cuda.max_memory_allocated() / 2**20; return
+        self._stop.set(); self._thread.join(); self.mb = max(self._peak, resident_bytes()) / 2**20

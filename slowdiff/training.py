@@ -56,13 +56,13 @@ def checkpoint_path(folder) -> Path:
     return folder.with_name(f'.{folder.name}.checkpoint.pt')
 
 def _rng_states(learn) -> dict:
-    return {'torch': torch.get_rng_state(), 'python': list(random.getstate()[1]),
-            'loader': list(learn.dls.train.rng.getstate()[1])}
+    "torch's, Python's and the training loader's random states: tensors and tuples of ints, so `weights_only` loads them."
+    return {'torch': torch.get_rng_state(), 'python': random.getstate(), 'loader': learn.dls.train.rng.getstate()}
 
 def _set_rng_states(learn, s: dict):
     torch.set_rng_state(s['torch'])
-    random.setstate((3, tuple(s['python']), None))
-    learn.dls.train.rng.setstate((3, tuple(s['loader']), None))
+    random.setstate(s['python'])
+    learn.dls.train.rng.setstate(s['loader'])
 
 class CheckpointCB(Callback):
     "After every epoch, save model, optimiser, epoch and random states to `path`, atomically."

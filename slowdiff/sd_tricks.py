@@ -23,7 +23,7 @@ from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
-from .sd import StableDiffusion, SDOutput
+from .sd_loop import StableDiffusion, SDOutput
 from .vae import encode_images
 from .samplers import noise_like
 

@@ -21,7 +21,7 @@ from .core import get_device, generators
 from .support import check_number, free_memory_bytes, hub_offline, hub_reachable
 from .clip import tokenize
 from .samplers import sampler_key, step_kwargs, SAMPLERS
-from .tinysd import tiny_sd_path
+from .tiny_sd import tiny_sd_path
 
 # %% ../nbs/11_sd_loop.ipynb #29e9034d
 def _default_dtype(device) -> torch.dtype:

@@ -7,8 +7,8 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table',
            'min_snr_weights', 'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder',
-           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'all_prompts',
-           'generate', 'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
+           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'generate',
+           'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
@@ -24,7 +24,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from .core import seed_everything, get_device
 from .support import save_pretrained_atomic
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
-from .data import ColorDigits, COLOURS, DIGIT_WORDS
+from .data import ColorDigits, all_prompts
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize
 from .ddpm import SD_BETAS, NoiseCB
@@ -113,7 +113,7 @@ def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4,
 def tiny_sd_path() -> Path:
     "The folder of the shipped tiny SD (a diffusers StableDiffusionPipeline folder), or a clear error."
     if not (TINY_SD_DIR / 'model_index.json').exists():
-        raise FileNotFoundError(f"tiny SD is not complete in {TINY_SD_DIR} (model_index.json missing): run slowdiff.tinysd.train_tiny_sd()")
+        raise FileNotFoundError(f"tiny SD is not complete in {TINY_SD_DIR} (model_index.json missing): run slowdiff.tiny_sd.train_tiny_sd()")
     return TINY_SD_DIR
 
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
@@ -142,10 +142,6 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
     return folder
 
 # %% ../nbs/10_tiny_sd.ipynb #70a67cc7
-def all_prompts() -> list:
-    "The 80 prompts 'a {colour} {word}', every digit in every training colour."
-    return [f'a {c} {w}' for w in DIGIT_WORDS for c in COLOURS]
-
 def generate(pipe, prompts, steps: int = 20, guidance: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
     "Images (N, 3, 32, 32) in [-1, 1] from a StableDiffusionPipeline, in batches, seeded once."
     g = torch.Generator().manual_seed(seed)
