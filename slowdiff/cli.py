@@ -124,7 +124,7 @@ def generate(prompt: str,              # the text prompt
         sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,
                                                      vae=sd.vae, scheduler=sd.scheduler)))
     h, w = height or sd.default_size, width or sd.default_size
-    kw = dict(negative_prompt=negative, steps=steps, guidance=guidance, seed=seed, progress=sys.stderr.isatty())
+    kw = dict(negative_prompt=negative, steps=steps, guidance_scale=guidance, seed=seed, progress=sys.stderr.isatty())
     if mask_img is not None: imgs = inpaint(sd, init_img, mask_img, [prompt] * n, **kw).images
     elif init_img is not None: imgs = img2img(sd, init_img, [prompt] * n, strength, **kw).images
     else: imgs = sd([prompt] * n, height=h, width=w, **kw).images
@@ -146,7 +146,7 @@ def demo(out: str = 'demo.png',   # where to write the grid
     from slowdiff.sd_loop import StableDiffusion
     start = time.time()
     sd = StableDiffusion.from_pretrained(scheduler='dpm++2m')
-    imgs = sd([p for p in DEMO_PROMPTS for _ in range(4)], steps=steps, guidance=4.0, seed=seed).images
+    imgs = sd([p for p in DEMO_PROMPTS for _ in range(4)], steps=steps, guidance_scale=4.0, seed=seed).images
     grid = image_grid(imgs, rows=len(DEMO_PROMPTS), cols=4)
     grid = grid.resize((grid.width * 3, grid.height * 3), 0)              # nearest neighbour: keep the pixels crisp
     _save_png(grid, out)
@@ -242,7 +242,7 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)
     sd = StableDiffusion(pipe.tokenizer, pipe.text_encoder, pipe.unet, pipe.vae, EulerDiscreteScheduler.from_config(pipe.scheduler.config))
     run_pipe = lambda: pipe(prompts, num_inference_steps=steps, guidance_scale=5.0, generator=torch.Generator().manual_seed(0)).images
-    run_loop = lambda: sd(prompts, steps=steps, guidance=5.0, seed=0).images
+    run_loop = lambda: sd(prompts, steps=steps, guidance_scale=5.0, seed=0).images
     t = median_times({'pipe': run_pipe, 'loop': run_loop}, runs)
     mem = {}
     for k, f in (('pipe', run_pipe), ('loop', run_loop)):
@@ -252,13 +252,13 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     rows = [('StableDiffusionPipeline', f'{n} images, {steps} steps, median of {runs}', t['pipe'], mem['pipe']),
             ('slowdiff loop', f'{n} images, {steps} steps, median of {runs}', t['loop'], mem['loop'])]
     gen_prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n_gen)]
-    gen = lambda: sd(gen_prompts, steps=20, guidance=5.0, seed=0)
+    gen = lambda: sd(gen_prompts, steps=20, guidance_scale=5.0, seed=0)
     t_gen = median_times({'gen': gen}, 1 if quick else 3)['gen']
     with PeakMemory(device) as m: gen()
     rows.append(('generation', f'{n_gen} images, 20 steps, guidance 5', t_gen, m.mb))
     from slowdiff.distill import fast_sd_path
     fast = StableDiffusion.from_pretrained(fast_sd_path(), device=device)
-    gen_fast = lambda: fast(gen_prompts, steps=4, guidance=1.0, seed=0)
+    gen_fast = lambda: fast(gen_prompts, steps=4, guidance_scale=1.0, seed=0)
     t_fast = median_times({'fast': gen_fast}, 1 if quick else 3)['fast']
     with PeakMemory(device) as m: gen_fast()
     rows.append(('generation, tiny-sd-fast', f'{n_gen} images, 4 steps, guidance built in', t_fast, m.mb))

@@ -57,10 +57,10 @@ def consistency_fn(unet, alphas_cumprod, x, t, ctx) -> torch.Tensor:
 
 # %% ../nbs/12b_distill.ipynb #3a338e8e
 @torch.no_grad()
-def guided_ddim_step(teacher, alphas_cumprod, x, t, t_prev, ctx, uncond, guidance: float) -> torch.Tensor:
-    "One DDIM step (B, 4, h, w) of `teacher` with classifier-free `guidance` from `t` to `t_prev`; t_prev < 0 means ᾱ_0."
+def guided_ddim_step(teacher, alphas_cumprod, x, t, t_prev, ctx, uncond, guidance_scale: float) -> torch.Tensor:
+    "One DDIM step (B, 4, h, w) of `teacher` with classifier-free guidance `guidance_scale` from `t` to `t_prev`; t_prev < 0 means ᾱ_0."
     eps_u, eps_c = teacher(torch.cat([x, x]), torch.cat([t, t]), encoder_hidden_states=torch.cat([uncond, ctx])).sample.chunk(2)
-    eps = eps_u + guidance * (eps_c - eps_u)                              # (B, 4, h, w)
+    eps = eps_u + guidance_scale * (eps_c - eps_u)                        # (B, 4, h, w)
     x0 = predict_x0(alphas_cumprod, x, eps, t)
     a_prev = alphas_cumprod.to(x.device)[t_prev.clamp(min=0)].view(-1, 1, 1, 1)
     return a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
@@ -85,8 +85,8 @@ def pseudo_huber(pred, target, c: float = 1e-3):
 
 class LCDCB(Callback):
     "Latent consistency distillation: latents z0 become (x_t, t, text) and the target f_θ⁻(teacher's guided DDIM step, t − k)."
-    def __init__(self, teacher, states: torch.Tensor, guidance: float = 4.0, ema: float = 0.95, original_steps: int = 50):
-        self.teacher, self.states, self.guidance, self.ema = teacher.requires_grad_(False).eval(), states, guidance, ema
+    def __init__(self, teacher, states: torch.Tensor, guidance_scale: float = 4.0, ema: float = 0.95, original_steps: int = 50):
+        self.teacher, self.states, self.guidance_scale, self.ema = teacher.requires_grad_(False).eval(), states, guidance_scale, ema
         self.ts = lcm_timesteps(1000, original_steps)                     # (50,)
         self.k = int(self.ts[1] - self.ts[0])                             # 20 timesteps per link
     def before_fit(self): self.teacher.to(self.dls.device)
@@ -98,12 +98,12 @@ class LCDCB(Callback):
         x = a.sqrt() * z0 + (1 - a).sqrt() * torch.randn_like(z0)         # (B, 4, 8, 8)
         states = self.states.to(z0.device)
         ctx, uncond = states[idx], states[-1:].expand(len(z0), -1, -1)   # (B, 77, d) each; '' is the table's last row
-        x_prev = guided_ddim_step(self.teacher, m.alphas_cumprod, x, t, t - self.k, ctx, uncond, self.guidance)
+        x_prev = guided_ddim_step(self.teacher, m.alphas_cumprod, x, t, t - self.k, ctx, uncond, self.guidance_scale)
         target = m.target_fn(x_prev, (t - self.k).clamp(min=0), ctx)     # (B, 4, 8, 8)
         self.learn.xb, self.learn.yb = (x, t, ctx), (target,)
     def after_step(self): self.learn.model.update_target(self.ema)
 
-def lcd_learner(folder=None, guidance: float = 4.0, bs: int = 128, copies: int = 4, ema: float = 0.95, seed: int = 42) -> Learner:
+def lcd_learner(folder=None, guidance_scale: float = 4.0, bs: int = 128, copies: int = 4, ema: float = 0.95, seed: int = 42) -> Learner:
     "A fastai Learner distilling the U-Net of the tiny-SD folder `folder` into a consistency model of its guided ODE."
     folder = Path(folder or tiny_sd_path())
     vae, text_encoder = load_vae(folder / 'vae'), load_text_encoder(folder / 'text_encoder')
@@ -115,7 +115,7 @@ def lcd_learner(folder=None, guidance: float = 4.0, bs: int = 128, copies: int =
     teacher, student = (UNet2DConditionModel.from_pretrained(folder / 'unet') for _ in range(2))   # the student starts as the teacher
     for u in (teacher, student): u.set_attn_processor(AttnProcessor())   # plain attention: faster at these sizes on CPU
     ac = LCMScheduler.from_pretrained(folder / 'scheduler').alphas_cumprod
-    return Learner(dls, ConsistencyModel(student, ac), loss_func=pseudo_huber, cbs=[LCDCB(teacher, states, guidance, ema)])
+    return Learner(dls, ConsistencyModel(student, ac), loss_func=pseudo_huber, cbs=[LCDCB(teacher, states, guidance_scale, ema)])
 
 # %% ../nbs/12b_distill.ipynb #0d85ab13
 FAST_DIR = WEIGHTS_DIR / 'tiny_sd_fast'
@@ -193,10 +193,10 @@ def consistency_sample(unet, alphas_cumprod, ctx, steps: int = 4, generator=None
         x = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn(shape, generator=generator)   # back to the next, lower t
 
 # %% ../nbs/12b_distill.ipynb #1028cf81
-def timed_images(sd: StableDiffusion, prompts, steps: int, guidance: float, seed: int = 0, bs: int = 80):
+def timed_images(sd: StableDiffusion, prompts, steps: int, guidance_scale: float, seed: int = 0, bs: int = 80):
     "Lesson 12a's `generate_images` (N, 3, H, W) in [-1, 1], and the seconds it took."
     start = time.time()
-    return generate_images(sd, prompts, seed, steps, guidance, bs), time.time() - start
+    return generate_images(sd, prompts, seed, steps, guidance_scale, bs), time.time() - start
 
 def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
     "name → (which model, scheduler, steps, guidance): the teacher at its best, the student at `steps`, and two controls."
@@ -232,7 +232,7 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
                             'beforehand',
                             secs, metrics,
                             notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
-                                  f'guidance w = {args["guidance"]} over 20 timesteps of the grid 19, 39, …, 999; '
+                                  f'guidance w = {args["guidance_scale"]} over 20 timesteps of the grid 19, 39, …, 999; '
                                   'EMA target (decay 0.95); '
                                   'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
                                   f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32.'
@@ -240,13 +240,13 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
                                   "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
                                   "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
 
-def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance: float = 4.0) -> Path:
-    "Distil tiny SD into a latent consistency model with guidance `guidance` built in; save it to `out`, measure it, write its card."
+def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance_scale: float = 4.0) -> Path:
+    "Distil tiny SD into a latent consistency model with guidance `guidance_scale` built in; save it to `out`, measure it, write its card."
     args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or FAST_DIR)
-    learn = lcd_learner(guidance=guidance, seed=seed)
+    learn = lcd_learner(guidance_scale=guidance_scale, seed=seed)
     start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance=guidance, seed=seed)
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance_scale=guidance_scale, seed=seed)
     secs = time.time() - start
     save_fast(learn.model.unet.eval().cpu(), out)
     write_fast_card(out, args, secs)

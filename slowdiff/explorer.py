@@ -55,7 +55,7 @@ class Explorer:
         W = widgets
         self.prompt = W.Text(value='a red seven', description='prompt')
         self.negative = W.Text(value='', description='negative')
-        self.guidance = W.FloatText(value=5.0, description='guidance')
+        self.guidance_scale = W.FloatText(value=5.0, description='guidance')
         self.steps = W.IntText(value=20, description='steps', layout=W.Layout(width='160px'))
         self.steps_slider = W.IntSlider(value=20, min=1, max=100, readout=False, description='')
         self.steps_slider.observe(lambda c: setattr(self.steps, 'value', c.new), 'value')
@@ -73,7 +73,7 @@ class Explorer:
         for w, c in ((self.grid, 'sd-grid'), (self.strip, 'sd-strip'), (self.message, 'sd-message'), (self.status, 'sd-status'),
                      (self.steps_slider, 'sd-steps-slider'), (self.steps, 'sd-steps')): w.add_class(c)
         self.button.on_click(self.generate)
-        controls = W.VBox([self.model, self.prompt, self.negative, self.guidance, W.HBox([self.steps, self.steps_slider]),
+        controls = W.VBox([self.model, self.prompt, self.negative, self.guidance_scale, W.HBox([self.steps, self.steps_slider]),
                            self.sampler, self.seed, self.n, W.HBox([self.init, self.strength]),
                            W.HBox([self.button, self.progress, self.status])])
         self.ui = W.VBox([controls, self.message, self.grid, W.HTML('denoising (predicted x0):'), self.strip])
@@ -86,7 +86,7 @@ class Explorer:
         if fixed == self.sampler.disabled: return
         self.sampler.options = ['lcm'] if fixed else list(SAMPLERS)
         self.sampler.value, self.sampler.disabled = ('lcm', True) if fixed else ('euler', False)
-        self.guidance.value, self.guidance.disabled = (1.0, True) if fixed else (5.0, False)
+        self.guidance_scale.value, self.guidance_scale.disabled = (1.0, True) if fixed else (5.0, False)
         self.steps.value = 4 if fixed else 20
 
     def _steps_typed(self, change):
@@ -115,7 +115,7 @@ class Explorer:
 
     def _check(self):
         if self.steps.value < 1 or self.steps.value > 1000: raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")
-        if not np.isfinite(self.guidance.value): raise ValueError(f"guidance must be a finite number; got {self.guidance.value}")
+        if not np.isfinite(self.guidance_scale.value): raise ValueError(f"guidance must be a finite number; got {self.guidance_scale.value}")
         if self.seed.value < 0: raise ValueError(f"seed must be 0 or more; got {self.seed.value}")
         if not 0 <= self.strength.value <= 1: raise ValueError(f"strength must be between 0 and 1; got {self.strength.value}")
         for what, text in (('prompt', self.prompt.value), ('negative prompt', self.negative.value)):
@@ -136,7 +136,7 @@ class Explorer:
             self.progress.max, self.progress.value = steps, 0
             self.status.value, start = 'generating…', time.time()
             def tick(i, t, x): self.progress.value = i + 1; return x
-            kw = dict(negative_prompt=self.negative.value or None, steps=steps, guidance=self.guidance.value,
+            kw = dict(negative_prompt=self.negative.value or None, steps=steps, guidance_scale=self.guidance_scale.value,
                       seed=self.seed.value, keep_steps=True, after_step=tick)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter('always')

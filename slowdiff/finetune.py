@@ -93,10 +93,10 @@ def outline_probe(n: int = 1000, seed: int = 0, vae=None) -> StyleProbe:
     return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1, vae)
 
 # %% ../nbs/12a_finetune.ipynb #7d104f14
-def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance: float = 4.0, bs: int = 80) -> torch.Tensor:
+def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance_scale: float = 4.0, bs: int = 80) -> torch.Tensor:
     "Images (N, 3, H, W) in [-1, 1] for `prompts` with the loop of lesson 11, in batches (each batch seeded from `seed`)."
     ims = [im for i in range(0, len(prompts), bs)
-           for im in sd(prompts[i:i + bs], steps=steps, guidance=guidance, seed=seed + i).images]
+           for im in sd(prompts[i:i + bs], steps=steps, guidance_scale=guidance_scale, seed=seed + i).images]
     return torch.stack([from_pil(im) for im in ims]) * 2 - 1
 
 def subject_prompts(token: str = IDENTIFIER, digit: int = 7, n_per_colour: int = 4) -> list:

@@ -45,19 +45,19 @@ def cond_learner(p_drop: float = 0.15, bs: int = 128, seed: int = 42) -> Learner
 
 # %% ../nbs/06_guidance.ipynb #d6c3829b
 @torch.no_grad()
-def guided_sample(model, labels, guidance: float = 3.0, steps: int = 100, negative=None, generator=None,
+def guided_sample(model, labels, guidance_scale: float = 3.0, steps: int = 100, negative_label=None, generator=None,
                   scheduler=None):
-    "Sample one image per label with classifier-free guidance; `negative` labels replace the unconditional ones."
+    "Sample one image per label with classifier-free guidance; `negative_label`s replace the unconditional ones."
     if steps < 1: raise ValueError(f"steps must be at least 1; got {steps}")
     labels = torch.as_tensor(labels)                                      # (n,)
-    neg = torch.full_like(labels, NULL_LABEL) if negative is None else torch.as_tensor(negative).expand_as(labels)
+    neg = torch.full_like(labels, NULL_LABEL) if negative_label is None else torch.as_tensor(negative_label).expand_as(labels)
     sched = scheduler or DDPMScheduler(beta_schedule='squaredcos_cap_v2')
     sched.set_timesteps(steps)
     x = torch.randn(len(labels), 1, 32, 32, generator=generator) * sched.init_noise_sigma   # (n, 1, 32, 32)
     for t in sched.timesteps:
         tt = t.expand(2 * len(labels))                                    # (2n,)
         eps_c, eps_u = model(torch.cat([x, x]), tt, torch.cat([labels, neg])).chunk(2)   # (n, 1, 32, 32) each
-        x = sched.step(eps_u + guidance * (eps_c - eps_u), t, x, generator=generator).prev_sample
+        x = sched.step(eps_u + guidance_scale * (eps_c - eps_u), t, x, generator=generator).prev_sample
     return x
 
 # %% ../nbs/06_guidance.ipynb #deb65159

@@ -69,7 +69,7 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
 
 # %% ../nbs/11_sd_loop.ipynb #1483ccf5
 @torch.no_grad()
-def minimal_loop(c: dict, prompts: list, steps: int = 20, guidance: float = 7.5, seed: int = 0) -> list:
+def minimal_loop(c: dict, prompts: list, steps: int = 20, guidance_scale: float = 7.5, seed: int = 0) -> list:
     "Stable Diffusion at its barest: components `c` (from `load_components`) and prompts → PIL images."
     tok, te, unet, vae, sched = (c[k] for k in ('tokenizer', 'text_encoder', 'unet', 'vae', 'scheduler'))
     def embed(ps):                                                        # (B, 77, d)
@@ -82,7 +82,7 @@ def minimal_loop(c: dict, prompts: list, steps: int = 20, guidance: float = 7.5,
     x = x.to(unet.device, unet.dtype) * sched.init_noise_sigma             # 2. noise: (B, 4, h, h)
     for t in sched.timesteps:                                             # 3. denoise, guided
         eps_u, eps_c = unet(sched.scale_model_input(torch.cat([x, x]), t), t, encoder_hidden_states=ctx).sample.chunk(2)
-        x = sched.step(eps_u + guidance * (eps_c - eps_u), t, x).prev_sample
+        x = sched.step(eps_u + guidance_scale * (eps_c - eps_u), t, x).prev_sample
     img = vae.decode(x / vae.config.scaling_factor).sample                # 4. decode: (B, 3, H, W) in [-1, 1]
     arr = (img / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).float().cpu().numpy()   # (B, H, W, 3)
     return [Image.fromarray(a) for a in (arr * 255).round().astype('uint8')]
@@ -180,13 +180,13 @@ def to_pil(cls: StableDiffusion, images: torch.Tensor) -> list:
 
 # %% ../nbs/11_sd_loop.ipynb #32755293
 @patch
-def __call__(self: StableDiffusion, prompts=None, negative_prompt=None, steps: int = 20, guidance: float = 7.5,
+def __call__(self: StableDiffusion, prompts=None, negative_prompt=None, steps: int = 20, guidance_scale: float = 7.5,
              seed=None, generator=None, height: int = None, width: int = None, latents=None, prompt_embeds=None,
              negative_embeds=None, start_latents=None, start_step: int = 0, before_step=None, after_step=None,
              keep_steps: bool = False, progress: bool = False) -> SDOutput:
     "Generate one image per prompt (or per row of `prompt_embeds`); the options are documented below."
-    prompts, n, height, width = self.check_call(prompts, prompt_embeds, steps, guidance, height, width, start_latents)
-    cfg = guidance > 1                                                    # as the pipeline: no guidance at w ≤ 1
+    prompts, n, height, width = self.check_call(prompts, prompt_embeds, steps, guidance_scale, height, width, start_latents)
+    cfg = guidance_scale > 1                                              # as the pipeline: no guidance at w ≤ 1
     # inference_mode is the fastest; a hook that takes gradients (loss guidance) needs plain no_grad
     with torch.no_grad() if before_step is not None else torch.inference_mode():
         # 1. encode: the prompts' text states (B, 77, d), after the negative prompt's for guidance (2B, 77, d)
@@ -206,7 +206,7 @@ def __call__(self: StableDiffusion, prompts=None, negative_prompt=None, steps: i
             eps = self.unet(inp, t, encoder_hidden_states=ctx).sample
             if cfg:
                 eps_u, eps_c = eps.chunk(2)                               # (B, 4, h/f, w/f) each
-                eps = eps_u + guidance * (eps_c - eps_u)
+                eps = eps_u + guidance_scale * (eps_c - eps_u)
             if before_step is not None: x = before_step(i, t, x, eps)     # loss guidance (lesson 12)
             step = self.scheduler.step(eps, t, x, **skw)
             x = step.prev_sample
@@ -243,13 +243,13 @@ def check_memory(self: StableDiffusion, n: int, height: int, width: int):
                          f"{free / 2**30:.1f} GiB is free on {self.device}: ask for fewer or smaller images")
 
 @patch
-def check_call(self: StableDiffusion, prompts, prompt_embeds, steps, guidance, height, width, start_latents):
+def check_call(self: StableDiffusion, prompts, prompt_embeds, steps, guidance_scale, height, width, start_latents):
     "The loop's arguments checked before any work: returns (prompts as a list, n, height, width)."
     check_number('steps', steps, 1)
     if int(steps) != steps: raise ValueError(f"steps must be a whole number; got {steps!r}")
     T = self.scheduler.config.num_train_timesteps
     if steps > T: raise ValueError(f"steps must be at most {T} (the model's training timesteps); got {steps!r}")
-    check_number('guidance', guidance)
+    check_number('guidance_scale', guidance_scale)
     if prompt_embeds is None:
         if prompts is None: raise ValueError("give prompts or prompt_embeds")
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)

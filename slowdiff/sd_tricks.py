@@ -44,13 +44,13 @@ def _check_strength(strength):
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
         raise ValueError(f"strength must be a number between 0 and 1; got {strength!r}")
 
-def img2img(sd: StableDiffusion, init, prompts, strength: float = 0.6, steps: int = 20, guidance: float = 5.0,
+def img2img(sd: StableDiffusion, init, prompts, strength: float = 0.6, steps: int = 20, guidance_scale: float = 5.0,
             seed: int = None, generator=None, negative_prompt=None, **kw) -> SDOutput:
     "Redraw `init` image(s) towards `prompts`: noise them to `strength` of the way and denoise from there."
     _check_strength(strength)
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     if generator is None and seed is not None: generator = generators(seed)
-    loop = dict(negative_prompt=negative_prompt, steps=steps, guidance=guidance, generator=generator, **kw)
+    loop = dict(negative_prompt=negative_prompt, steps=steps, guidance_scale=guidance_scale, generator=generator, **kw)
     if strength == 1: return sd(prompts, **loop)
     z0 = encode_init(sd, init)                                           # (1 or N, 4, h, w)
     z0 = z0.expand(len(prompts), *z0.shape[1:]) if len(z0) == 1 else z0
@@ -70,7 +70,7 @@ def latent_mask(mask, factor: int) -> torch.Tensor:
     if m.dim() != 2: raise ValueError(f"the mask must be one (H, W) channel; got shape {tuple(m.shape)}")
     return (F.avg_pool2d(m[None, None], factor) > 0.5).float()          # (1, 1, H/f, W/f)
 
-def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance: float = 5.0, seed: int = None,
+def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = None,
             generator=None, negative_prompt=None, **kw) -> SDOutput:
     "Redraw the white part of `mask` in `init` image(s) following `prompts`; keep the rest."
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
@@ -87,7 +87,7 @@ def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance:
         if i + 1 < len(ts): known = sd.scheduler.add_noise(z0, noise, ts[i + 1].reshape(1))   # at the next step's level
         else: known = z0
         return m * x + (1 - m) * known
-    return sd(prompts, negative_prompt=negative_prompt, steps=steps, guidance=guidance, generator=generator,
+    return sd(prompts, negative_prompt=negative_prompt, steps=steps, guidance_scale=guidance_scale, generator=generator,
               after_step=keep_known, height=z0.shape[-2] * sd.vae_factor, width=z0.shape[-1] * sd.vae_factor, **kw)
 
 # %% ../nbs/12_sd_tricks.ipynb #f708fa26
@@ -243,7 +243,7 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
     "Fraction of `n` images whose strokes are nearest to pink among the 8 training colours and pink."
     from slowdiff.metrics import pixel_colour
     palette = [*COLOURS, *HELD_OUT_COLOURS]
-    x = torch.stack([from_pil(im) for im in sd([prompt] * n, steps=20, guidance=5.0, seed=seed).images])
+    x = torch.stack([from_pil(im) for im in sd([prompt] * n, steps=20, guidance_scale=5.0, seed=seed).images])
     return (pixel_colour(x, palette) == palette.index('pink')).float().mean().item()
 
 # %% ../nbs/12_sd_tricks.ipynb #fd208fd8

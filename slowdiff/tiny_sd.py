@@ -142,10 +142,10 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
     return folder
 
 # %% ../nbs/10_tiny_sd.ipynb #70a67cc7
-def generate(pipe, prompts, steps: int = 20, guidance: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
+def generate(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
     "Images (N, 3, 32, 32) in [-1, 1] from a StableDiffusionPipeline, in batches, seeded once."
     g = torch.Generator().manual_seed(seed)
-    outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance, height=32, width=32,
+    outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32, width=32,
                  output_type='pt', generator=g).images for i in range(0, len(prompts), bs)]
     return torch.cat(outs) * 2 - 1
 
@@ -158,7 +158,7 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
     shipped, ps, out = pipe.scheduler, all_prompts() * n_per, {}
     for name, w in settings:
         pipe.scheduler = SAMPLERS[sampler_key(name)][1].from_config(shipped.config)
-        out[(name, w)] = evaluate(generate(pipe, ps, guidance=w, seed=seed), ps)
+        out[(name, w)] = evaluate(generate(pipe, ps, guidance_scale=w, seed=seed), ps)
     pipe.scheduler = shipped
     return out
 
