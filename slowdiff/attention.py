@@ -56,7 +56,8 @@ class MultiHeadAttention(nn.Module):
         k, v = split_heads(self.to_k(ctx), self.heads), split_heads(self.to_v(ctx), self.heads)   # (B, h, Lk, d)
         dtype = q.dtype
         if self.upcast: q, k, v = q.float(), k.float(), v.float()
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if self.fused else attention(q, k, v, mask)   # (B, h, Lq, d)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if self.fused else attention(
+            q, k, v, mask)  # (B, h, Lq, d)
         return self.to_out(merge_heads(out.to(dtype)))                   # (B, Lq, dim)
 
 def set_fused(model: nn.Module, fused: bool = True) -> nn.Module:
@@ -87,7 +88,10 @@ def load_mapped(model: nn.Module, state_dict: dict, rules=(), copy: bool = False
         raise ValueError(f"cannot load into {name}: {len(unexpected)} unexpected weight(s): {_few(unexpected)}")
     if missing := set(ours) - set(mapped):
         raise ValueError(f"cannot load into {name}: {len(missing)} weight(s) missing: {_few(missing)}")
-    if bad := [f'{k} {tuple(mapped[k].shape)} vs ours {tuple(v.shape)}' for k, v in ours.items() if mapped[k].shape != v.shape]:
+    if bad := [
+            f'{k} {tuple(mapped[k].shape)} vs ours {tuple(v.shape)}' for k, v in ours.items()
+            if mapped[k].shape != v.shape
+    ]:
         raise ValueError(f"cannot load into {name}: {len(bad)} shape mismatch(es): {_few(bad)}")
     model.load_state_dict({k: v.detach().clone() if copy else v.detach() for k, v in mapped.items()}, assign=True)
     return model

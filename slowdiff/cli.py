@@ -29,7 +29,8 @@ def _writable_dir(out) -> Path:
     parent = next((p for p in [out, *out.parents] if p.exists()), Path('.'))
     if not parent.is_dir(): raise CLIError(f"output folder {out} cannot be created: {parent} is a file")
     try:
-        with tempfile.TemporaryFile(dir=parent): pass                    # (os.access says yes to root on a read-only disk)
+        with tempfile.TemporaryFile(dir=parent):
+            pass  # (os.access says yes to root on a read-only disk)
     except OSError as e: raise CLIError(f"output folder {out} cannot be written ({parent}: {e.strerror})") from e
     return out
 
@@ -44,7 +45,8 @@ def _open_image(path, option):
     from PIL import Image, UnidentifiedImageError
     try: img = Image.open(path); img.load()
     except FileNotFoundError as e: raise CLIError(f"{option} {path}: no such file") from e
-    except (UnidentifiedImageError, OSError) as e: raise CLIError(f"{option} {path} is not an image PIL can read") from e
+    except (UnidentifiedImageError, OSError) as e:
+        raise CLIError(f"{option} {path} is not an image PIL can read") from e
     return img.convert('RGB')
 
 def _check_args(steps, guidance, n, height, width):
@@ -69,28 +71,30 @@ def model_path(model):
         return fast_sd_path()
     return None if model == TINY_SD else model
 
-def generate(prompt: str,              # the text prompt
-             negative: str = None,     # negative prompt: guidance pushes away from it
-             n: int = 16,              # number of images
-             steps: int = None,        # sampler steps (default 20; 4 for tiny-sd-fast)
-             guidance: float = None,   # classifier-free guidance scale (default 4; tiny-sd-fast has it built in)
-             sampler: str = None,      # ddpm, ddim, euler, euler_a, heun, lms, dpm++2m (default); tiny-sd-fast has its own
-             seed: int = 0,            # random seed
-             height: int = None,       # image height in pixels (default: the model's size)
-             width: int = None,        # image width in pixels
-             model: str = None,        # tiny-sd (default), tiny-sd-fast (its 4-step student, lesson 12b), a pipeline folder or hub id
-             out: str = 'slowdiff-out',  # output folder
-             init: str = None,         # init image: img2img (or inpainting with --mask)
-             strength: float = 0.6,    # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
-             mask: str = None,         # inpainting mask, the init image's size: white = redraw
-             from_scratch: bool = False,  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
-             lora: str = None,         # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 12a)
-             lora_scale: float = 1.0): # how much of the LoRA: 0 is the base model
+def generate(
+    prompt: str,  # the text prompt
+    negative: str = None,  # negative prompt: guidance pushes away from it
+    n: int = 16,  # number of images
+    steps: int = None,  # sampler steps (default 20; 4 for tiny-sd-fast)
+    guidance: float = None,  # classifier-free guidance scale (default 4; tiny-sd-fast has it built in)
+    sampler: str = None,  # ddpm, ddim, euler, euler_a, heun, lms, dpm++2m (default); tiny-sd-fast has its own
+    seed: int = 0,  # random seed
+    height: int = None,  # image height in pixels (default: the model's size)
+    width: int = None,  # image width in pixels
+    model: str = None,  # tiny-sd (default), tiny-sd-fast (its 4-step student, lesson 12b), a pipeline folder or hub id
+    out: str = 'slowdiff-out',  # output folder
+    init: str = None,  # init image: img2img (or inpainting with --mask)
+    strength: float = 0.6,  # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
+    mask: str = None,  # inpainting mask, the init image's size: white = redraw
+    from_scratch: bool = False,  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
+    lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 12a)
+    lora_scale: float = 1.0):  # how much of the LoRA: 0 is the base model
     "Generate images from a prompt: one PNG per image and grid.png."
     _check_args(steps, guidance, n, height, width)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
     if mask and not init: raise CLIError("--mask needs --init (the image to inpaint)")
-    if lora and from_scratch: raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
+    if lora and from_scratch:
+        raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
     try: sampler and sampler_key(sampler)
     except ValueError as e: raise CLIError(str(e)) from e
@@ -108,12 +112,17 @@ def generate(prompt: str,              # the text prompt
     if init_img is not None and (height or width):
         init_img = init_img.resize((width or init_img.width, height or init_img.height))
     if mask_img is not None and mask_img.size != init_img.size:
-        raise CLIError(f"--mask is {mask_img.width}×{mask_img.height} but the init image is {init_img.width}×{init_img.height}; they must match")
+        raise CLIError(
+            f"--mask is {mask_img.width}×{mask_img.height} but the init image is {init_img.width}×{init_img.height}; they must match"
+        )
     if init_img is not None: width, height = init_img.size; _check_args(steps, guidance, n, height, width)
     out = _writable_dir(out)
     from slowdiff.sd_loop import StableDiffusion
     from slowdiff.sd_tricks import img2img, inpaint
-    if not prompt.strip(): print("slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples", file=sys.stderr)
+    if not prompt.strip():
+        print(
+            "slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples",
+            file=sys.stderr)
     sd = StableDiffusion.from_pretrained(model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
         from slowdiff.core import shipped_weights, weights_path
@@ -150,17 +159,28 @@ def demo(out: str = 'demo.png',   # where to write the grid
     grid = image_grid(imgs, rows=len(DEMO_PROMPTS), cols=4)
     grid = grid.resize((grid.width * 3, grid.height * 3), 0)              # nearest neighbour: keep the pixels crisp
     _save_png(grid, out)
-    print(f"wrote {out} ({len(imgs)} images: {', '.join(DEMO_PROMPTS)}; one row per prompt) in {time.time() - start:.1f} s")
+    print(
+        f"wrote {out} ({len(imgs)} images: {', '.join(DEMO_PROMPTS)}; one row per prompt) in {time.time() - start:.1f} s"
+    )
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
-TRAINERS = {'digitness': 'magic_function:train_digitness', 'denoiser': 'noise_prediction:train_denoiser',   # name -> module:function
-            'ddpm_mnist': 'ddpm:train_ddpm', 'edm_mnist': 'edm:train_edm',
-            'digit_colour_classifier': 'metrics:train_classifier', 'cfg_mnist': 'guidance:train_cfg',
-            'vae': 'vae:train_vae', 'clip': 'clip:train_clip', 'unet': 'tiny_sd:train_tiny_sd',
-            'pink': 'sd_tricks:train_pink',
-            'dreambooth': 'finetune:train_dreambooth', 'lora': 'finetune:train_lora',
-            'finetune': 'finetune:train_finetune', 'fast': 'distill:train_fast'}
+TRAINERS = {
+    'digitness': 'magic_function:train_digitness',
+    'denoiser': 'noise_prediction:train_denoiser',  # name -> module:function
+    'ddpm_mnist': 'ddpm:train_ddpm',
+    'edm_mnist': 'edm:train_edm',
+    'digit_colour_classifier': 'metrics:train_classifier',
+    'cfg_mnist': 'guidance:train_cfg',
+    'vae': 'vae:train_vae',
+    'clip': 'clip:train_clip',
+    'unet': 'tiny_sd:train_tiny_sd',
+    'pink': 'sd_tricks:train_pink',
+    'dreambooth': 'finetune:train_dreambooth',
+    'lora': 'finetune:train_lora',
+    'finetune': 'finetune:train_finetune',
+    'fast': 'distill:train_fast'
+}
 # tiny SD's parts, each learned from those before; and every shipped weight set (a whole DreamBooth U-Net is not)
 CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune', 'fast'],
           'all': [k for k in TRAINERS if k != 'dreambooth']}
@@ -197,16 +217,21 @@ def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, pr
     if name in CHAINS and (epochs or out):
         raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")
     if name == 'dreambooth' and out is None:
-        raise CLIError("dreambooth trains the whole U-Net into a new pipeline folder: give --out (or train lora, a small adapter)")
+        raise CLIError(
+            "dreambooth trains the whole U-Net into a new pipeline folder: give --out (or train lora, a small adapter)")
     if out is not None:
         out = _writable_dir(out)
         if name == 'unet' and not (out / 'vae').is_dir():
-            raise CLIError(f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ (the U-Net learns their latents)")
+            raise CLIError(
+                f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ (the U-Net learns their latents)"
+            )
     kw = {k: v for k, v in dict(epochs=epochs, out=out).items() if v is not None}   # every trainer takes epochs and out
     progress = _progress_file(name, progress_dir)
     done = _train_progress(progress) if name in CHAINS else []
     for k in CHAINS.get(name, [name]):
-        if k in done: print(f"{k}: already trained by this interrupted `slowdiff train {name}`; skipping", flush=True); continue
+        if k in done:
+            print(f"{k}: already trained by this interrupted `slowdiff train {name}`; skipping", flush=True)
+            continue
         start = time.time(); print(f"training {k} …", flush=True)
         _trainer(trainers[k])(**kw)
         print(f"{k}: done in {time.time() - start:.0f} s", flush=True)
@@ -237,18 +262,23 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     device = get_device()
     runs, n, steps, n_gen = (6, 8, 10, 16) if quick else (15, 16, 20, 64)
     prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n)]
-    pipe = StableDiffusionPipeline.from_pretrained(tiny_sd_path(), low_cpu_mem_usage=False).to(device)   # (no `accelerate` needed)
+    pipe = StableDiffusionPipeline.from_pretrained(tiny_sd_path(),
+                                                   low_cpu_mem_usage=False).to(device)  # (no `accelerate` needed)
     pipe.set_progress_bar_config(disable=True)
     pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)
-    sd = StableDiffusion(pipe.tokenizer, pipe.text_encoder, pipe.unet, pipe.vae, EulerDiscreteScheduler.from_config(pipe.scheduler.config))
-    run_pipe = lambda: pipe(prompts, num_inference_steps=steps, guidance_scale=5.0, generator=torch.Generator().manual_seed(0)).images
+    sd = StableDiffusion(pipe.tokenizer, pipe.text_encoder, pipe.unet, pipe.vae,
+                         EulerDiscreteScheduler.from_config(pipe.scheduler.config))
+    run_pipe = lambda: pipe(prompts, num_inference_steps=steps, guidance_scale=5.0, generator=torch.Generator().
+                            manual_seed(0)).images
     run_loop = lambda: sd(prompts, steps=steps, guidance_scale=5.0, seed=0).images
     t = median_times({'pipe': run_pipe, 'loop': run_loop}, runs)
     mem = {}
     for k, f in (('pipe', run_pipe), ('loop', run_loop)):
         with PeakMemory(device) as m: imgs = f()
         mem[k], mem[k + '_images'] = m.mb, imgs
-    diff = max(int(np.abs(np.asarray(x, dtype=int) - np.asarray(y, dtype=int)).max()) for x, y in zip(mem['pipe_images'], mem['loop_images']))
+    diff = max(
+        int(np.abs(np.asarray(x, dtype=int) - np.asarray(y, dtype=int)).max())
+        for x, y in zip(mem['pipe_images'], mem['loop_images']))
     rows = [('StableDiffusionPipeline', f'{n} images, {steps} steps, median of {runs}', t['pipe'], mem['pipe']),
             ('slowdiff loop', f'{n} images, {steps} steps, median of {runs}', t['loop'], mem['loop'])]
     gen_prompts = [DEMO_PROMPTS[i % len(DEMO_PROMPTS)] for i in range(n_gen)]
@@ -265,7 +295,8 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     model = UNetNoisePredictor(pipe.unet).train()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
     sched, bs = tiny_sd_noise_scheduler(), 32 if quick else 128
-    z, ctx = torch.randn(bs, 4, 8, 8, device=device), torch.randn(bs, 77, pipe.text_encoder.config.hidden_size, device=device)
+    z, ctx = torch.randn(bs, 4, 8, 8, device=device), torch.randn(bs, 77, pipe.text_encoder.config.hidden_size,
+                                                                  device=device)
     def train_step():
         t = torch.randint(0, 1000, (bs,), device=device); noise = torch.randn_like(z)
         loss = F.mse_loss(model(sched.add_noise(z, noise, t), t, ctx), noise)
@@ -280,11 +311,12 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     print(f"{'what':26} {'work':38} {'median s':>9} {memh:>26}")
     for what, work, secs, mb in rows: print(f"{what:26} {work:38} {secs:9.3f} {mb:26.0f}")
     print(f"loop / pipeline time ratio {t['loop'] / t['pipe']:.3f}; largest pixel difference {diff}")
-    print(f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s ({t_gen / t_fast:.1f}× as many); "
-          f"U-Net training {bs / t_train:.0f} images/s")
+    print(
+        f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s ({t_gen / t_fast:.1f}× as many); "
+        f"U-Net training {bs / t_train:.0f} images/s")
     print(f"ratio={t['loop'] / t['pipe']:.3f} max_abs_diff={diff} images_per_s={n_gen / t_gen:.2f}")
-    return dict(ratio=t['loop'] / t['pipe'], max_abs_diff=diff, images_per_s=n_gen / t_gen, fast_images_per_s=n_gen / t_fast,
-                train_images_per_s=bs / t_train)
+    return dict(ratio=t['loop'] / t['pipe'], max_abs_diff=diff, images_per_s=n_gen / t_gen,
+                fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train)
 
 # %% ../nbs/14_cli.ipynb #explore1
 def free_port(host: str = '127.0.0.1') -> int:
@@ -305,10 +337,12 @@ class ExplorerApp:
     def start(self):
         "Start Voilà and wait (at most `timeout` seconds) until it says where it listens."
         import importlib.util, re, subprocess, nbformat
-        if importlib.util.find_spec('voila') is None: raise CLIError('the explorer app needs Voilà: pip install "slowdiff[app]"')
+        if importlib.util.find_spec('voila') is None:
+            raise CLIError('the explorer app needs Voilà: pip install "slowdiff[app]"')
         self._dir = tempfile.TemporaryDirectory(prefix='slowdiff-app-')
         d = Path(self._dir.name)
-        nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+        nb = nbformat.v4.new_notebook(
+            metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
         nb.cells = [nbformat.v4.new_code_cell(APP_CODE)]
         nbformat.write(nb, d / 'slowdiff-explorer.ipynb')
         cmd = [sys.executable, '-m', 'voila', 'slowdiff-explorer.ipynb', '--no-browser', f'--port={self.port}',
@@ -325,7 +359,9 @@ class ExplorerApp:
         except BaseException: self.stop(); raise                          # (Ctrl-C while starting)
         log = self._log()
         self.stop()
-        if 'already in use' in log: raise CLIError(f"port {self.port} on {self.host} is already in use: choose another with --port (0: any free port)")
+        if 'already in use' in log:
+            raise CLIError(
+                f"port {self.port} on {self.host} is already in use: choose another with --port (0: any free port)")
         why = log.strip().splitlines()[-1] if log.strip() else 'no output'
         raise CLIError(f"Voilà did not start within {self.timeout:.0f} s: {why}")
 
@@ -348,11 +384,13 @@ def explore(port: int = 8866,          # port to serve on (0: any free port)
     if not 0 <= port <= 65535: raise CLIError(f"--port must be between 0 and 65535; got {port}")
     def _stop(*_): raise KeyboardInterrupt
     sigs = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
-    old = {s: signal.signal(s, _stop) for s in sigs}                     # Ctrl-C or kill: stop Voilà too (even if SIGINT came ignored)
+    old = {s: signal.signal(s, _stop) for s in sigs}  # Ctrl-C or kill: stop Voilà too (even if SIGINT came ignored)
     app = ExplorerApp(port, host)
     try:
         app.start()
-        print(f"the explorer is at {app.url} (the first page load takes a few seconds: it loads the model; Ctrl-C stops it)", flush=True)
+        print(
+            f"the explorer is at {app.url} (the first page load takes a few seconds: it loads the model; Ctrl-C stops it)",
+            flush=True)
         code = app.proc.wait()
         raise CLIError(f"Voilà stopped by itself (exit code {code})")
     except KeyboardInterrupt: print('stopped', flush=True)

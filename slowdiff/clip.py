@@ -39,7 +39,9 @@ def bpe_merges_path() -> Path:
     "The CLIP BPE merges file that `open_clip_torch` ships, found without importing open_clip."
     spec = importlib.util.find_spec('open_clip')
     p = None if spec is None else Path(list(spec.submodule_search_locations)[0]) / 'bpe_simple_vocab_16e6.txt.gz'
-    if p is None or not p.exists(): raise FileNotFoundError("CLIP's BPE merges file not found: install open_clip_torch (pip install open_clip_torch)")
+    if p is None or not p.exists():
+        raise FileNotFoundError(
+            "CLIP's BPE merges file not found: install open_clip_torch (pip install open_clip_torch)")
     return p
 
 def build_clip_tokenizer() -> CLIPTokenizer:
@@ -47,12 +49,15 @@ def build_clip_tokenizer() -> CLIPTokenizer:
     lines = gzip.open(bpe_merges_path()).read().decode('utf-8').split('\n')
     merges = [tuple(m.split()) for m in lines[1:49152 - 256 - 2 + 1]]    # the first line is a header
     byte_chars = list(_bytes_to_unicode().values())
-    vocab = byte_chars + [c + '</w>' for c in byte_chars] + [''.join(m) for m in merges] + ['<|startoftext|>', '<|endoftext|>']
+    vocab = byte_chars + [c + '</w>' for c in byte_chars] + [''.join(m)
+                                                             for m in merges] + ['<|startoftext|>', '<|endoftext|>']
     return CLIPTokenizer(vocab={t: i for i, t in enumerate(vocab)}, merges=merges, model_max_length=77)
 
 # %% ../nbs/08_clip.ipynb #dd36d179
 def _cache_dir() -> Path:
-    return Path(os.environ.get('SLOWDIFF_CACHE') or Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'slowdiff')
+    return Path(
+        os.environ.get('SLOWDIFF_CACHE') or Path(os.environ.get('XDG_CACHE_HOME',
+                                                                Path.home() / '.cache')) / 'slowdiff')
 
 KNOWN_IDS = {  # prompt: ids of openai/clip-vit-large-patch14 (Stable Diffusion 1.x's tokenizer)
     'a photograph of an astronaut riding a horse': [49406, 320, 8853, 539, 550, 18376, 6765, 320, 4558, 49407],
@@ -77,7 +82,10 @@ def clip_tokenizer(cache_dir=None) -> CLIPTokenizer:
             if _check_tokenizer(tok): return tok
         except LOAD_ERRORS: pass                                          # a broken cache is rebuilt below
     tok = build_clip_tokenizer()
-    if not _check_tokenizer(tok): raise RuntimeError("the CLIP tokenizer built from open_clip's merges file gives the wrong ids; check the open_clip_torch install")
+    if not _check_tokenizer(tok):
+        raise RuntimeError(
+            "the CLIP tokenizer built from open_clip's merges file gives the wrong ids; check the open_clip_torch install"
+        )
     save_pretrained_atomic(tok, folder)
     return tok
 
@@ -88,7 +96,9 @@ def tokenize(prompts, tokenizer=None, max_length: int = 77) -> torch.Tensor:
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     for p in prompts:
         n = len(tok(p, verbose=False).input_ids)                         # (no transformers warning: ours says more)
-        if n > max_length: warnings.warn(f"prompt is {n} tokens long; only the first {max_length} (with start and end) are used: {p[:40]!r}…")
+        if n > max_length:
+            warnings.warn(
+                f"prompt is {n} tokens long; only the first {max_length} (with start and end) are used: {p[:40]!r}…")
     return tok(prompts, padding='max_length', max_length=max_length, truncation=True, return_tensors='pt').input_ids
 
 # %% ../nbs/08_clip.ipynb #799d8bda
@@ -119,7 +129,9 @@ class TinyCLIP(nn.Module):
     def encode_text(self, ids):
         n = int((ids == self.text_encoder.config.eos_token_id).int().argmax(1).max()) + 1   # up to the last end-of-text
         return F.normalize(self.text_proj(self.text_encoder(ids[:, :n]).pooler_output), dim=-1)   # (B, dim)
-    def encode_image(self, x):    return F.normalize(self.image_encoder(x), dim=-1)                                  # (B, dim)
+
+    def encode_image(self, x):
+        return F.normalize(self.image_encoder(x), dim=-1)  # (B, dim)
     def forward(self, x, ids):
         return self.logit_scale.exp().clamp(max=100) * self.encode_image(x) @ self.encode_text(ids).T    # (B, B)
 
@@ -154,7 +166,8 @@ def load_tiny_clip(text_folder=None, heads_folder=None) -> TinyCLIP:
     "The shipped tiny CLIP: its text encoder from tiny SD's folder, its image encoder and projections beside it."
     text_folder = Path(text_folder or TINY_SD_DIR / 'text_encoder')
     if not (text_folder / 'config.json').exists():
-        raise FileNotFoundError(f"no text encoder in {text_folder}: train it with slowdiff.clip.train_clip() or check the path")
+        raise FileNotFoundError(
+            f"no text encoder in {text_folder}: train it with slowdiff.clip.train_clip() or check the path")
     m = TinyCLIP(CLIPTextModel.from_pretrained(text_folder))
     load_weights(_Heads(m), heads_folder or CLIP_HEADS_DIR)
     return m.eval()
@@ -183,16 +196,19 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
     save_weights(_Heads(clip), heads_out)
     va = ColorDigits('valid', vrange=(-1, 1))
     pred = zero_shot(clip, va.images)
-    metrics = {'zero-shot digit accuracy (valid, 80 prompts)': (pred // len(COLOURS) == va.digits).float().mean().item(),
-               'zero-shot colour accuracy (valid, 80 prompts)': (pred % len(COLOURS) == va.colour_idx).float().mean().item(),
-               'learned temperature (logit scale)': clip.logit_scale.exp().item()}
+    metrics = {
+        'zero-shot digit accuracy (valid, 80 prompts)': (pred // len(COLOURS) == va.digits).float().mean().item(),
+        'zero-shot colour accuracy (valid, 80 prompts)': (pred % len(COLOURS) == va.colour_idx).float().mean().item(),
+        'learned temperature (logit scale)': clip.logit_scale.exp().item()
+    }
     card = dict(trainer=train_clip, args=args, wall_time_s=secs, metrics=metrics,
                 data='ColorDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
                      '4 caption templates')
-    write_model_card(text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
-                     notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, 4 heads; '
-                           'trained contrastively with a CNN image encoder (`slowdiff.clip.TinyCLIP`), batch 256, one-cycle. '
-                           'The tokenizer beside it is OpenAI CLIP\'s, built from open_clip\'s merges file.')
+    write_model_card(
+        text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
+        notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, 4 heads; '
+        'trained contrastively with a CNN image encoder (`slowdiff.clip.TinyCLIP`), batch 256, one-cycle. '
+        'The tokenizer beside it is OpenAI CLIP\'s, built from open_clip\'s merges file.')
     write_model_card(heads_out, "tiny CLIP's image encoder, text projection and temperature", **card,
                      notes=f'They belong with the text encoder saved in {text_out.name}/ of tiny SD\'s folder '
                            'by the same run.')

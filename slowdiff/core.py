@@ -41,7 +41,8 @@ def _to_unit(x: torch.Tensor, vrange=(0, 1)) -> torch.Tensor:
 def to_pil(x: torch.Tensor, vrange=(0, 1)):
     "A PIL image from a (C, H, W) or (H, W) tensor in `vrange`; a list of them from a (B, C, H, W) batch."
     if x.ndim == 4: return [to_pil(o, vrange) for o in x]
-    if x.ndim not in (2, 3): raise ValueError(f"to_pil wants (H, W), (C, H, W) or (B, C, H, W); got shape {tuple(x.shape)}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"to_pil wants (H, W), (C, H, W) or (B, C, H, W); got shape {tuple(x.shape)}")
     if x.ndim == 3 and x.shape[0] == 1: x = x[0]                    # (H, W)
     arr = (_to_unit(x, vrange) * 255).round().to(torch.uint8)       # (C, H, W) or (H, W)
     if arr.ndim == 3: arr = arr.permute(1, 2, 0)                    # (H, W, C)

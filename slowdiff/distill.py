@@ -59,7 +59,8 @@ def consistency_fn(unet, alphas_cumprod, x, t, ctx) -> torch.Tensor:
 @torch.no_grad()
 def guided_ddim_step(teacher, alphas_cumprod, x, t, t_prev, ctx, uncond, guidance_scale: float) -> torch.Tensor:
     "One DDIM step (B, 4, h, w) of `teacher` with classifier-free guidance `guidance_scale` from `t` to `t_prev`; t_prev < 0 means ᾱ_0."
-    eps_u, eps_c = teacher(torch.cat([x, x]), torch.cat([t, t]), encoder_hidden_states=torch.cat([uncond, ctx])).sample.chunk(2)
+    eps_u, eps_c = teacher(torch.cat([x, x]), torch.cat([t, t]), encoder_hidden_states=torch.cat([uncond,
+                                                                                                  ctx])).sample.chunk(2)
     eps = eps_u + guidance_scale * (eps_c - eps_u)                        # (B, 4, h, w)
     x0 = predict_x0(alphas_cumprod, x, eps, t)
     a_prev = alphas_cumprod.to(x.device)[t_prev.clamp(min=0)].view(-1, 1, 1, 1)
@@ -85,8 +86,10 @@ def pseudo_huber(pred, target, c: float = 1e-3):
 
 class LCDCB(Callback):
     "Latent consistency distillation: latents z0 become (x_t, t, text) and the target f_θ⁻(teacher's guided DDIM step, t − k)."
-    def __init__(self, teacher, states: torch.Tensor, guidance_scale: float = 4.0, ema: float = 0.95, original_steps: int = 50):
-        self.teacher, self.states, self.guidance_scale, self.ema = teacher.requires_grad_(False).eval(), states, guidance_scale, ema
+    def __init__(self, teacher, states: torch.Tensor, guidance_scale: float = 4.0, ema: float = 0.95,
+                 original_steps: int = 50):
+        self.teacher, self.states, self.guidance_scale, self.ema = teacher.requires_grad_(
+            False).eval(), states, guidance_scale, ema
         self.ts = lcm_timesteps(1000, original_steps)                     # (50,)
         self.k = int(self.ts[1] - self.ts[0])                             # 20 timesteps per link
     def before_fit(self): self.teacher.to(self.dls.device)
@@ -103,7 +106,9 @@ class LCDCB(Callback):
         self.learn.xb, self.learn.yb = (x, t, ctx), (target,)
     def after_step(self): self.learn.model.update_target(self.ema)
 
-def lcd_learner(folder=None, guidance_scale: float = 4.0, bs: int = 128, copies: int = 4, ema: float = 0.95, seed: int = 42) -> Learner:
+
+def lcd_learner(folder=None, guidance_scale: float = 4.0, bs: int = 128, copies: int = 4, ema: float = 0.95,
+                seed: int = 42) -> Learner:
     "A fastai Learner distilling the U-Net of the tiny-SD folder `folder` into a consistency model of its guided ODE."
     folder = Path(folder or tiny_sd_path())
     vae, text_encoder = load_vae(folder / 'vae'), load_text_encoder(folder / 'text_encoder')
@@ -112,18 +117,22 @@ def lcd_learner(folder=None, guidance_scale: float = 4.0, bs: int = 128, copies:
     idx, states = caption_table(text_encoder, c_tr + c_va)                # (N,), (C+1, 77, d)
     dls = DataLoaders.from_dsets(TensorDataset(z_tr, idx[:len(c_tr)]), TensorDataset(z_va, idx[len(c_tr):]),
                                  bs=bs, num_workers=0, device=get_device())
-    teacher, student = (UNet2DConditionModel.from_pretrained(folder / 'unet') for _ in range(2))   # the student starts as the teacher
+    teacher, student = (UNet2DConditionModel.from_pretrained(folder / 'unet')
+                        for _ in range(2))  # the student starts as the teacher
     for u in (teacher, student): u.set_attn_processor(AttnProcessor())   # plain attention: faster at these sizes on CPU
     ac = LCMScheduler.from_pretrained(folder / 'scheduler').alphas_cumprod
-    return Learner(dls, ConsistencyModel(student, ac), loss_func=pseudo_huber, cbs=[LCDCB(teacher, states, guidance_scale, ema)])
+    return Learner(dls, ConsistencyModel(student, ac), loss_func=pseudo_huber,
+                   cbs=[LCDCB(teacher, states, guidance_scale, ema)])
 
 # %% ../nbs/12b_distill.ipynb #0d85ab13
 FAST_DIR = WEIGHTS_DIR / 'tiny_sd_fast'
 
 def lcm_scheduler(config) -> LCMScheduler:
     "diffusers' `LCMScheduler` on a model's noise schedule (`config`: its scheduler's config), trained-on grid 19, 39, …, 999."
-    own = inspect.signature(LCMScheduler.__init__).parameters               # (other schedulers' options left out, not warned about)
-    return LCMScheduler.from_config({k: v for k, v in config.items() if k in own}, original_inference_steps=50, timestep_scaling=10.0)
+    own = inspect.signature(LCMScheduler.__init__).parameters  # (other schedulers' options left out, not warned about)
+    return LCMScheduler.from_config({k: v
+                                     for k, v in config.items() if k in own}, original_inference_steps=50,
+                                    timestep_scaling=10.0)
 
 def save_fast(unet: UNet2DConditionModel, folder=None) -> Path:
     "The distilled U-Net (stored in float16: half the bytes) and its `LCMScheduler` config, into `folder`."
@@ -166,10 +175,12 @@ def fast_sd_path(folder=None, cache=None) -> Path:
     if stamp.exists() and json.loads(stamp.read_text()) == sources: return cache
     tiny = tiny_sd_path()
     def write(tmp):
-        pipe = StableDiffusionPipeline(vae=load_vae(tiny / 'vae'), text_encoder=load_text_encoder(tiny / 'text_encoder'),
-                                       tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'), unet=load_fast_unet(folder),
-                                       scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'), safety_checker=None,
-                                       feature_extractor=None, requires_safety_checker=False)
+        pipe = StableDiffusionPipeline(vae=load_vae(tiny / 'vae'),
+                                       text_encoder=load_text_encoder(tiny / 'text_encoder'),
+                                       tokenizer=CLIPTokenizer.from_pretrained(tiny / 'tokenizer'),
+                                       unet=load_fast_unet(folder),
+                                       scheduler=LCMScheduler.from_pretrained(folder / 'scheduler'),
+                                       safety_checker=None, feature_extractor=None, requires_safety_checker=False)
         pipe.save_pretrained(tmp)
         (Path(tmp) / 'slowdiff_sources.json').write_text(json.dumps(sources))
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -204,15 +215,19 @@ def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
     out = {'teacher, DPM++ 2M, 20 steps, w 4': ('teacher', dpm(), 20, 4.0)}
     if controls:
         out['teacher, DPM++ 2M, 4 steps, w 4'] = ('teacher', dpm(), 4, 4.0)
-        out.update({f'teacher, LCM sampler, {s} step{"s" * (s > 1)}, w 1': ('teacher', lcm(), s, 1.0) for s in steps[:3]})
+        out.update(
+            {f'teacher, LCM sampler, {s} step{"s" * (s > 1)}, w 1': ('teacher', lcm(), s, 1.0)
+             for s in steps[:3]})
     out.update({f'student, {s} step{"s" * (s > 1)}': ('student', lcm(), s, 1.0) for s in steps})
     return out
 
 def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: bool = True, seed: int = 0) -> dict:
     "Teacher and student on the 80 prompts × `n_per`, in one process: name → prompt accuracy, FID, images/s, U-Net calls."
     teacher = StableDiffusion.from_pretrained()
-    models = {'teacher': teacher, 'student': StableDiffusion(teacher.tokenizer, teacher.text_encoder, student_unet.eval(), teacher.vae,
-                                                              teacher.scheduler)}
+    models = {
+        'teacher': teacher, 'student': StableDiffusion(teacher.tokenizer, teacher.text_encoder, student_unet.eval(),
+                                                       teacher.vae, teacher.scheduler)
+    }
     prompts, out = all_prompts() * n_per, {}
     for name, (who, sched, n, w) in fast_settings(teacher.scheduler.config, steps, controls).items():
         sd = models[who]; sd.scheduler = sched
@@ -226,19 +241,19 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
     res = compare_fast(load_fast_unet(out), controls=False)
     metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
     metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
-    return write_model_card(out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
-                            'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, '
-                            "with their captions through tiny SD's frozen text encoder; no pictures generated "
-                            'beforehand',
-                            secs, metrics,
-                            notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
-                                  f'guidance w = {args["guidance_scale"]} over 20 timesteps of the grid 19, 39, …, 999; '
-                                  'EMA target (decay 0.95); '
-                                  'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
-                                  f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32.'
-                                  ' Sample with '
-                                  "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
-                                  "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
+    return write_model_card(
+        out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
+        'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, '
+        "with their captions through tiny SD's frozen text encoder; no pictures generated "
+        'beforehand', secs, metrics,
+        notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "
+        f'guidance w = {args["guidance_scale"]} over 20 timesteps of the grid 19, 39, …, 999; '
+        'EMA target (decay 0.95); '
+        'pseudo-Huber loss (c = 0.001); batch 128, one-cycle Adam (fastai defaults) at peak lr '
+        f'{args["lr"]}; the student starts as the teacher. Stored in float16, run in float32.'
+        ' Sample with '
+        "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
+        "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
 
 def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance_scale: float = 4.0) -> Path:
     "Distil tiny SD into a latent consistency model with guidance `guidance_scale` built in; save it to `out`, measure it, write its card."

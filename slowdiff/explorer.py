@@ -70,12 +70,15 @@ class Explorer:
         self.progress = W.IntProgress(value=0, min=0, max=1, description='')
         self.status, self.message = W.HTML(value=''), W.HTML(value='')
         self.grid, self.strip = W.Image(format='png'), W.Image(format='png')
-        for w, c in ((self.grid, 'sd-grid'), (self.strip, 'sd-strip'), (self.message, 'sd-message'), (self.status, 'sd-status'),
-                     (self.steps_slider, 'sd-steps-slider'), (self.steps, 'sd-steps')): w.add_class(c)
+        for w, c in ((self.grid, 'sd-grid'), (self.strip, 'sd-strip'), (self.message, 'sd-message'),
+                     (self.status, 'sd-status'), (self.steps_slider, 'sd-steps-slider'), (self.steps, 'sd-steps')):            w.add_class(c)
         self.button.on_click(self.generate)
-        controls = W.VBox([self.model, self.prompt, self.negative, self.guidance_scale, W.HBox([self.steps, self.steps_slider]),
-                           self.sampler, self.seed, self.n, W.HBox([self.init, self.strength]),
-                           W.HBox([self.button, self.progress, self.status])])
+        controls = W.VBox([
+            self.model, self.prompt, self.negative, self.guidance_scale,
+            W.HBox([self.steps, self.steps_slider]), self.sampler, self.seed, self.n,
+            W.HBox([self.init, self.strength]),
+            W.HBox([self.button, self.progress, self.status])
+        ])
         self.ui = W.VBox([controls, self.message, self.grid, W.HTML('denoising (predicted x0):'), self.strip])
         self.model.observe(self._model_chosen, 'value')
         self._model_chosen()                                              # load the first model now
@@ -114,10 +117,13 @@ class Explorer:
             raise ValueError(f"the init file {item.get('name', '')!r} is not an image") from e
 
     def _check(self):
-        if self.steps.value < 1 or self.steps.value > 1000: raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")
-        if not np.isfinite(self.guidance_scale.value): raise ValueError(f"guidance must be a finite number; got {self.guidance_scale.value}")
+        if self.steps.value < 1 or self.steps.value > 1000:
+            raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")
+        if not np.isfinite(self.guidance_scale.value):
+            raise ValueError(f"guidance must be a finite number; got {self.guidance_scale.value}")
         if self.seed.value < 0: raise ValueError(f"seed must be 0 or more; got {self.seed.value}")
-        if not 0 <= self.strength.value <= 1: raise ValueError(f"strength must be between 0 and 1; got {self.strength.value}")
+        if not 0 <= self.strength.value <= 1:
+            raise ValueError(f"strength must be between 0 and 1; got {self.strength.value}")
         for what, text in (('prompt', self.prompt.value), ('negative prompt', self.negative.value)):
             bad = unknown_tokens(text, self.sd.tokenizer)
             if bad:
@@ -136,8 +142,9 @@ class Explorer:
             self.progress.max, self.progress.value = steps, 0
             self.status.value, start = 'generating…', time.time()
             def tick(i, t, x): self.progress.value = i + 1; return x
-            kw = dict(negative_prompt=self.negative.value or None, steps=steps, guidance_scale=self.guidance_scale.value,
-                      seed=self.seed.value, keep_steps=True, after_step=tick)
+
+            kw = dict(negative_prompt=self.negative.value or None, steps=steps,
+                      guidance_scale=self.guidance_scale.value, seed=self.seed.value, keep_steps=True, after_step=tick)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter('always')
                 if init is not None:
@@ -148,10 +155,11 @@ class Explorer:
             x0s = [x[:1] for x in out.steps_x0 if x is not None]
             if x0s:
                 pick = x0s[::max(1, len(x0s) // 8)]
-                self.strip.value = _png(image_grid(sd.to_pil(sd.decode(torch.cat(pick).to(sd.device, sd.dtype))), rows=1), self.scale)
-            self.message.value = ''.join(f'<span style="color:#a60">{html.escape(str(w.message))}</span><br>' for w in caught
-                                         if issubclass(w.category, UserWarning))
+                self.strip.value = _png(
+                    image_grid(sd.to_pil(sd.decode(torch.cat(pick).to(sd.device, sd.dtype))), rows=1), self.scale)
+            self.message.value = ''.join(f'<span style="color:#a60">{html.escape(str(w.message))}</span><br>'
+                                         for w in caught if issubclass(w.category, UserWarning))
             self.status.value = f'{n} image(s), {steps} steps in {time.time() - start:.1f} s'
         except (ValueError, OSError, RuntimeError) as e:
-            self.message.value, self.status.value = f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', ''   # (as text: `<cat>` is no tag)
+            self.message.value, self.status.value = f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', ''  # (as text: `<cat>` is no tag)
         return self

@@ -64,7 +64,8 @@ def instance_set(digit: int = 7, n: int = 6, token: str = IDENTIFIER, seed: int 
 # %% ../nbs/12a_finetune.ipynb #d427c5d7
 def vae_round_trip(vae, images: torch.Tensor, bs: int = 256) -> torch.Tensor:
     "Images (N, 3, H, W) in [-1, 1] encoded and decoded by `vae`: the best any U-Net on its latents can draw them."
-    with torch.no_grad(): return torch.cat([decode_latents(vae, encode_images(vae, b)).clamp(-1, 1) for b in images.split(bs)])
+    with torch.no_grad():
+        return torch.cat([decode_latents(vae, encode_images(vae, b)).clamp(-1, 1) for b in images.split(bs)])
 
 class StyleProbe:
     """A linear probe on lesson 05's classifier features: the probability that an image is in a style rather than plain.
@@ -93,7 +94,8 @@ def outline_probe(n: int = 1000, seed: int = 0, vae=None) -> StyleProbe:
     return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1, vae)
 
 # %% ../nbs/12a_finetune.ipynb #7d104f14
-def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance_scale: float = 4.0, bs: int = 80) -> torch.Tensor:
+def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance_scale: float = 4.0,
+                    bs: int = 80) -> torch.Tensor:
     "Images (N, 3, H, W) in [-1, 1] for `prompts` with the loop of lesson 11, in batches (each batch seeded from `seed`)."
     ims = [im for i in range(0, len(prompts), bs)
            for im in sd(prompts[i:i + bs], steps=steps, guidance_scale=guidance_scale, seed=seed + i).images]
@@ -110,12 +112,19 @@ def finetune_report(sd: StableDiffusion, probe: StyleProbe, style_prompts: list,
     share = (lambda im: {}) if probe is None else (lambda im: {'share in the style': probe.rate(im)})
     styled = generate_images(sd, style_prompts, seed)
     r = evaluate(styled, style_prompts)
-    out = {f'style prompts: {k}': v for k, v in {**share(styled), 'colour accuracy': r['colour_acc'], 'digit accuracy': r['digit_acc']}.items()}
-    if drift_prompts: out.update({f'class prompts: {k}': v for k, v in share(generate_images(sd, drift_prompts, seed)).items()})
+    out = {
+        f'style prompts: {k}': v
+        for k, v in {**share(styled), 'colour accuracy': r['colour_acc'], 'digit accuracy': r['digit_acc']}.items()
+    }
+    if drift_prompts:
+        out.update({f'class prompts: {k}': v for k, v in share(generate_images(sd, drift_prompts, seed)).items()})
     ordinary = ordinary or all_prompts() * 2
     images = generate_images(sd, ordinary, seed)
     e = evaluate(images, ordinary)
-    out.update({f'ordinary prompts: {k}': v for k, v in {**share(images), 'prompt accuracy': e['prompt_acc'], 'FID': e['fid']}.items()})
+    out.update({
+        f'ordinary prompts: {k}': v
+        for k, v in {**share(images), 'prompt accuracy': e['prompt_acc'], 'FID': e['fid']}.items()
+    })
     return out
 
 # %% ../nbs/12a_finetune.ipynb #e2242b42
@@ -128,9 +137,11 @@ def check_identifier(tokenizer, token: str) -> str:
     "`token` if it can name a new subject: one token of `tokenizer`, and not a word of tiny SD's captions; else a clear error."
     ids = tokenizer(token, add_special_tokens=False).input_ids
     if token.lower() in caption_words() or token.lower() in HELD_OUT_COLOURS:
-        raise ValueError(f"{token!r} is already in tiny SD's vocabulary (its captions use it): choose a rare token such as 'sks'")
+        raise ValueError(
+            f"{token!r} is already in tiny SD's vocabulary (its captions use it): choose a rare token such as 'sks'")
     if len(ids) != 1:
-        raise ValueError(f"{token!r} is {len(ids)} tokens for this tokenizer: choose a rare word that is one token, such as 'sks'")
+        raise ValueError(
+            f"{token!r} is {len(ids)} tokens for this tokenizer: choose a rare word that is one token, such as 'sks'")
     return token
 
 # %% ../nbs/12a_finetune.ipynb #232ad541
@@ -145,12 +156,15 @@ def prior_prompts(kind: str = 'all', digit: int = 7) -> list:
     if kind not in PRIORS: raise ValueError(f"unknown prior {kind!r}: choose from {', '.join(PRIORS)}")
     return [] if kind == 'none' else class_prompts(digit) + (all_prompts() if kind == 'all' else [])
 
-def dreambooth_set(instances: torch.Tensor, instance_captions: list, class_images=None, class_captions=None, repeats: int = 8):
+
+def dreambooth_set(instances: torch.Tensor, instance_captions: list, class_images=None, class_captions=None,
+                   repeats: int = 8):
     """Training images and captions: the instances repeated to match the class images in number, or `repeats` times
     without them (an epoch then shows as many instance pictures as the class prior holds), and the class images."""
     if class_images is None: return instances.repeat(repeats, 1, 1, 1), list(instance_captions) * repeats
     reps = max(1, round(len(class_images) / len(instances)))
-    return torch.cat([instances.repeat(reps, 1, 1, 1), class_images]), list(instance_captions) * reps + list(class_captions)
+    return torch.cat([instances.repeat(reps, 1, 1, 1),
+                      class_images]), list(instance_captions) * reps + list(class_captions)
 
 # %% ../nbs/12a_finetune.ipynb #6b692a2e
 class AccelerateCB(Callback):
@@ -164,12 +178,13 @@ class AccelerateCB(Callback):
     def before_batch(self):
         rank, world, n = self.acc.process_index, self.acc.num_processes, len(self.xb[0])
         self.learn.xb, self.learn.yb = (tuple(t[rank::world] for t in b) for b in (self.xb, self.yb))
-        self.share = len(self.xb[0]) * world / n                          # so the averaged gradient is the global batch's mean
+        self.share = len(self.xb[0]) * world / n  # so the averaged gradient is the global batch's mean
     def after_loss(self):
         if self.training: self.learn.loss_grad = self.loss_grad * self.share
     def after_fit(self): self.learn.model = self.acc.unwrap_model(self.learn.model)
 
-LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0']                     # every attention projection, as diffusers' scripts do
+
+LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0']  # every attention projection, as diffusers' scripts do
 
 def add_lora(unet, rank: int = 4, alpha: float = None, targets=LORA_TARGETS):
     "Freeze `unet` and add trainable LoRA adapters of `rank` (scale alpha/rank) to its attention projections, with `peft`."
@@ -179,14 +194,18 @@ def add_lora(unet, rank: int = 4, alpha: float = None, targets=LORA_TARGETS):
     return unet
 
 def finetune_learner(sd: StableDiffusion, images: torch.Tensor, captions: list, lora_rank: int = 0, bs: int = 16,
-                     p_uncond: float = 0.15, snr_gamma: float = 5.0, seed: int = 42, accelerate: bool = False) -> Learner:
+                     p_uncond: float = 0.15, snr_gamma: float = 5.0, seed: int = 42,
+                     accelerate: bool = False) -> Learner:
     "A fastai Learner fine-tuning a copy of `sd`'s U-Net (or LoRA adapters of `lora_rank` on it) on `images` in [-1, 1] and `captions`."
     if len(images) != len(captions): raise ValueError(f"{len(images)} images but {len(captions)} captions")
-    if len(images) < bs: raise ValueError(f"{len(images)} training images is less than one batch of {bs}: give more, or a smaller bs")
+    if len(images) < bs:
+        raise ValueError(f"{len(images)} training images is less than one batch of {bs}: give more, or a smaller bs")
     seed_everything(seed)
-    with torch.no_grad(): z = torch.cat([encode_images(sd.vae, b.to(sd.device)).cpu() for b in images.split(256)])   # (N, 4, 8, 8)
+    with torch.no_grad():
+        z = torch.cat([encode_images(sd.vae, b.to(sd.device)).cpu() for b in images.split(256)])  # (N, 4, 8, 8)
     idx, states = caption_table(sd.text_encoder, captions)                # (N,), (C+1, 77, d)
-    dls = DataLoaders.from_dsets(TensorDataset(z, idx), TensorDataset(z[:bs], idx[:bs]), bs=bs, num_workers=0, device=sd.device)
+    dls = DataLoaders.from_dsets(TensorDataset(z, idx), TensorDataset(z[:bs], idx[:bs]), bs=bs, num_workers=0,
+                                 device=sd.device)
     unet = copy.deepcopy(sd.unet).train()
     if lora_rank: add_lora(unet, lora_rank)
     cbs = [TextNoiseCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)]
@@ -203,7 +222,9 @@ def check_out_folder(folder, keep=(LORA_FILE, 'README.md')) -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir(): raise ValueError(f"{folder} is a file: give a folder for the result")
     other = [p.name for p in folder.iterdir() if p.name not in keep] if folder.is_dir() else []
-    if other: raise ValueError(f"{folder} already holds other files ({', '.join(sorted(other)[:3])}): choose a new or empty folder")
+    if other:
+        raise ValueError(
+            f"{folder} already holds other files ({', '.join(sorted(other)[:3])}): choose a new or empty folder")
     return folder
 
 def save_lora(unet, folder) -> Path:
@@ -215,26 +236,34 @@ def save_lora(unet, folder) -> Path:
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
     def write(tmp):
         StableDiffusionPipeline.save_lora_weights(tmp, unet_lora_layers=layers, safe_serialization=True)
-        if (folder / 'README.md').exists(): shutil.copy(folder / 'README.md', Path(tmp) / 'README.md')   # keep the model card
-    return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), folder) / LORA_FILE   # (core's whole-folder swap)
+        if (folder / 'README.md').exists():
+            shutil.copy(folder / 'README.md', Path(tmp) / 'README.md')  # keep the model card
+
+    return save_pretrained_atomic(SimpleNamespace(save_pretrained=write),
+                                  folder) / LORA_FILE  # (core's whole-folder swap)
 
 def read_lora(path) -> dict:
     "The tensors of a diffusers LoRA file (or of `LORA_FILE` in a folder), with one clear error if missing or corrupt."
     from safetensors.torch import load_file
     p = Path(path); p = p / LORA_FILE if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"no LoRA weights at {p}: train them (slowdiff train lora) or check the path")
+    if not p.exists():
+        raise FileNotFoundError(f"no LoRA weights at {p}: train them (slowdiff train lora) or check the path")
     try: return load_file(p)
-    except LOAD_ERRORS as e: raise ValueError(f"LoRA file {p} is corrupt or not safetensors ({type(e).__name__}); delete it and train again") from e
+    except LOAD_ERRORS as e:
+        raise ValueError(
+            f"LoRA file {p} is corrupt or not safetensors ({type(e).__name__}); delete it and train again") from e
 
 def check_lora_fits(unet, state: dict, path='the LoRA file'):
     "Raise a clear error unless every adapter in `state` names a linear layer of `unet` with matching sizes."
     layers = dict(unet.named_modules())
     for k, v in state.items():
         if not k.startswith('unet.'): continue
-        name, kind = k[len('unet.'):].split('.lora.')[0].split('.lora_')[0], ('down' if '.down.' in k or 'lora_A' in k else 'up')
+        name, kind = k[len('unet.'):].split('.lora.')[0].split('.lora_')[0], ('down' if '.down.' in k or 'lora_A' in k
+                                                                              else 'up')
         layer = layers.get(name)
         base = getattr(layer, 'base_layer', layer)
-        want = (base.in_features if kind == 'down' else base.out_features) if isinstance(base, torch.nn.Linear) else None
+        want = (base.in_features if kind == 'down' else base.out_features) if isinstance(base,
+                                                                                         torch.nn.Linear) else None
         have = v.shape[1] if kind == 'down' else v.shape[0]
         if want != have:
             raise ValueError(f"{path} was made for another model: its layer {name} ({have} features) "
@@ -304,18 +333,24 @@ def load_instance_images(folder, size: int = 32) -> torch.Tensor:
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"instance folder {folder} does not exist")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files: raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}: put a few pictures of the subject there")
+    if not files:
+        raise ValueError(
+            f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}: put a few pictures of the subject there")
     images = []
     for f in files:
         try:
             with Image.open(f) as im: im.load()
-        except (UnidentifiedImageError, OSError) as e: raise ValueError(f"{f} is not a readable image ({type(e).__name__})") from e
-        if im.size != (size, size): raise ValueError(f"{f} is {im.width}×{im.height}; tiny SD learns {size}×{size} pictures: resize it")
+        except (UnidentifiedImageError, OSError) as e:
+            raise ValueError(f"{f} is not a readable image ({type(e).__name__})") from e
+        if im.size != (size, size):
+            raise ValueError(f"{f} is {im.width}×{im.height}; tiny SD learns {size}×{size} pictures: resize it")
         if im.mode not in ('RGB', 'L'): raise ValueError(f"{f} has mode {im.mode}; save it as RGB (or greyscale L)")
         images.append(from_pil(im.convert('RGB')))                       # (3, size, size) in [0, 1]
     return torch.stack(images) * 2 - 1
 
-def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = 'all', instance_dir=None, digit: int = 7):
+
+def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = 'all', instance_dir=None,
+                    digit: int = 7):
     "DreamBooth's training images and captions: the instances (outlined digits, or a folder's pictures) and the model's own prior images."
     check_identifier(sd.tokenizer, token)
     pp = prior_prompts(prior, digit)
@@ -339,7 +374,8 @@ def save_pipeline(unet, out) -> Path:
     "A tiny-SD pipeline folder at `out` with `unet` for its U-Net, written beside it and swapped in whole."
     from slowdiff.tiny_sd import tiny_sd_path, save_tiny_sd
     def write(tmp):
-        shutil.copytree(tiny_sd_path(), tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns('unet', 'README.md', '.*'))
+        shutil.copytree(tiny_sd_path(), tmp, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns('unet', 'README.md', '.*'))
         save_tiny_sd(unet, tmp)
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
@@ -350,12 +386,14 @@ def _card(sd, unet, folder, title, trainer, args, data, secs, probe, style_promp
     tuned = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
     metrics = {f'{k} (base tiny SD: {base[k]:.3g})': v for k, v in tuned.items()}
     metrics['trainable parameters'] = f'{trainable_parameters(unet):,}'
-    weights = Path(folder) / LORA_FILE if (Path(folder) / LORA_FILE).exists() else Path(folder) / 'unet' / 'diffusion_pytorch_model.safetensors'
+    weights = Path(folder) / LORA_FILE if (
+        Path(folder) / LORA_FILE).exists() else Path(folder) / 'unet' / 'diffusion_pytorch_model.safetensors'
     metrics['weights file'] = f'{weights.stat().st_size / 1024:.0f} KB'
-    write_model_card(folder, title, trainer, args, data=data, wall_time_s=secs, metrics=metrics,
-                     notes=notes + f' Measured at 20 Euler steps, guidance 4: {len(style_prompts)} images of the style prompts'
-                                   + (f', {len(drift_prompts)} of the class prompts' if drift_prompts else '') +
-                                   ', the 80 ordinary prompts × 5; judged by lesson 05\'s classifier and a linear style probe.')
+    write_model_card(
+        folder, title, trainer, args, data=data, wall_time_s=secs, metrics=metrics,
+        notes=notes + f' Measured at 20 Euler steps, guidance 4: {len(style_prompts)} images of the style prompts' +
+        (f', {len(drift_prompts)} of the class prompts' if drift_prompts else '') +
+        ', the 80 ordinary prompts × 5; judged by lesson 05\'s classifier and a linear style probe.')
 
 # %% ../nbs/12a_finetune.ipynb #3f3db3da
 def is_main_process() -> bool:
@@ -396,14 +434,18 @@ def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=Non
     """DreamBooth on tiny SD, the whole U-Net: a pipeline folder `out`, measured into a model card unless `measure` is
     False. Under `accelerate launch`, data-parallel."""
     args = dict(locals())                                                 # this call's arguments: the card's command
-    if out is None: raise ValueError("give out=: the folder for the fine-tuned pipeline (a whole U-Net is not shipped; train_lora's adapters are)")
+    if out is None:
+        raise ValueError(
+            "give out=: the folder for the fine-tuned pipeline (a whole U-Net is not shipped; train_lora's adapters are)"
+        )
     return _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, 0, measure, train_dreambooth, args)
 
 def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, rank: int = 8, prior: str = 'all',
                token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
     "DreamBooth with LoRA adapters of `rank` (the shipped `lora_sks` by default): a LoRA folder diffusers' `load_lora_weights` reads."
     args = dict(locals())                                                 # this call's arguments: the card's command
-    if not isinstance(rank, int) or rank < 1: raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
+    if not isinstance(rank, int) or rank < 1:
+        raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
     return _dreambooth(epochs, lr, seed, out or LORA_SKS, prior, token, instance_dir, rank, measure, train_lora, args)
 
 def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
@@ -411,7 +453,8 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of `rank`
     (the shipped `lora_blocky`), or the whole U-Net with rank 0 (a pipeline folder `out`)."""
     args = dict(locals())                                                 # this call's arguments: the card's command
-    if rank == 0 and out is None: raise ValueError("give out=: the folder for the fine-tuned pipeline (rank 0 trains the whole U-Net)")
+    if rank == 0 and out is None:
+        raise ValueError("give out=: the folder for the fine-tuned pipeline (rank 0 trains the whole U-Net)")
     out = check_out_folder(out or LORA_BLOCKY, (LORA_FILE, 'README.md') if rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     images, caps = blocky_set('train', replay)
@@ -420,11 +463,13 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}',
-              train_finetune, args,
-              "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
-              "colours, captioned 'a blocky {colour} {digit word}'" + (', with as many ColorDigits and their captions (replay)' if replay else ''),
-              secs, blocky_probe(), blocky_prompts(), None,
-              f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, caption dropout 0.15, '
-              'Min-SNR-5 weights; text encoder and VAE frozen.')
+        _card(
+            sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}', train_finetune,
+            args,
+            "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
+            "colours, captioned 'a blocky {colour} {digit word}'" +
+            (', with as many ColorDigits and their captions (replay)' if replay else ''), secs, blocky_probe(),
+            blocky_prompts(), None,
+            f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, caption dropout 0.15, '
+            'Min-SNR-5 weights; text encoder and VAE frozen.')
     return path

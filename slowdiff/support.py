@@ -28,7 +28,7 @@ def atomic_write(path: Path, write):
     umask = os.umask(0); os.umask(umask)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)                                     # mkstemp makes it private; use normal permissions
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use normal permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
@@ -81,7 +81,8 @@ def free_memory_bytes(device) -> int:
         import psutil; return psutil.virtual_memory().available
     except ImportError: pass
     try:
-        with open('/proc/meminfo') as f: return int(next(l for l in f if l.startswith('MemAvailable')).split()[1]) * 1024
+        with open('/proc/meminfo') as f:
+            return int(next(l for l in f if l.startswith('MemAvailable')).split()[1]) * 1024
     except (OSError, StopIteration): return 2**63                        # unknown: do not refuse
 
 def check_number(name: str, v, low=None):

@@ -92,7 +92,8 @@ def load_text_encoder(folder=None) -> CLIPTextModel:
     "Tiny SD's frozen text encoder (lesson 08), with one clear error if it is missing."
     folder = Path(folder or TINY_SD_DIR / 'text_encoder')
     if not (folder / 'config.json').exists():
-        raise FileNotFoundError(f"no text encoder in {folder}: train it with slowdiff.clip.train_clip() or check the path")
+        raise FileNotFoundError(
+            f"no text encoder in {folder}: train it with slowdiff.clip.train_clip() or check the path")
     return CLIPTextModel.from_pretrained(folder).eval()
 
 def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4, p_uncond: float = 0.15,
@@ -105,7 +106,7 @@ def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4,
     dls = DataLoaders.from_dsets(TensorDataset(z_tr, idx[:len(c_tr)]), TensorDataset(z_va, idx[len(c_tr):]),
                                  bs=bs, num_workers=0, device=get_device())
     unet = UNet2DConditionModel(**tiny_unet_config(text_encoder.config.hidden_size))
-    unet.set_attn_processor(AttnProcessor())                              # plain attention: faster than SDPA at these sizes on CPU
+    unet.set_attn_processor(AttnProcessor())  # plain attention: faster than SDPA at these sizes on CPU
     return Learner(dls, UNetNoisePredictor(unet), loss_func=weighted_mse,
                    cbs=[TextNoiseCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)])
 
@@ -113,19 +114,22 @@ def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4,
 def tiny_sd_path() -> Path:
     "The folder of the shipped tiny SD (a diffusers StableDiffusionPipeline folder), or a clear error."
     if not (TINY_SD_DIR / 'model_index.json').exists():
-        raise FileNotFoundError(f"tiny SD is not complete in {TINY_SD_DIR} (model_index.json missing): run slowdiff.tiny_sd.train_tiny_sd()")
+        raise FileNotFoundError(
+            f"tiny SD is not complete in {TINY_SD_DIR} (model_index.json missing): run slowdiff.tiny_sd.train_tiny_sd()"
+        )
     return TINY_SD_DIR
 
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
     "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
-    return EulerDiscreteScheduler.from_config(dict(beta_schedule='scaled_linear', **SD_BETAS,
-                                                   num_train_timesteps=1000, steps_offset=1,
-                                                   clip_sample=False, set_alpha_to_one=False))   # latents are not in [−1, 1]
+    return EulerDiscreteScheduler.from_config(
+        dict(beta_schedule='scaled_linear', **SD_BETAS, num_train_timesteps=1000, steps_offset=1, clip_sample=False,
+             set_alpha_to_one=False))  # latents are not in [−1, 1]
 
 def tiny_sd_pipeline(unet: UNet2DConditionModel, folder=None) -> StableDiffusionPipeline:
     "A `StableDiffusionPipeline` of `unet` with the VAE, text encoder and tokenizer of tiny SD's folder."
     folder = Path(folder or TINY_SD_DIR)
-    return StableDiffusionPipeline(vae=load_vae(folder / 'vae'), text_encoder=load_text_encoder(folder / 'text_encoder'),
+    return StableDiffusionPipeline(vae=load_vae(folder / 'vae'),
+                                   text_encoder=load_text_encoder(folder / 'text_encoder'),
                                    tokenizer=CLIPTokenizer.from_pretrained(folder / 'tokenizer'), unet=unet,
                                    scheduler=tiny_sd_scheduler(), safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
@@ -136,7 +140,7 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
     pipe = tiny_sd_pipeline(unet, folder)
     save_pretrained_atomic(unet, folder / 'unet')
     save_pretrained_atomic(pipe.scheduler, folder / 'scheduler')
-    with tempfile.TemporaryDirectory(dir=folder) as d:                   # model_index.json exactly as diffusers writes it
+    with tempfile.TemporaryDirectory(dir=folder) as d:  # model_index.json exactly as diffusers writes it
         pipe.save_config(d)
         os.replace(Path(d) / 'model_index.json', folder / 'model_index.json')
     return folder
@@ -165,20 +169,20 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
 # %% ../nbs/10_tiny_sd.ipynb #dfd8f313
 def write_tiny_sd_card(folder, args: dict, secs: float):
     "Measure the pipeline in `folder` (400 images per setting); write the U-Net's card of `train_tiny_sd(**args)`."
-    pipe = StableDiffusionPipeline.from_pretrained(folder, low_cpu_mem_usage=False); pipe.set_progress_bar_config(disable=True)
+    pipe = StableDiffusionPipeline.from_pretrained(folder, low_cpu_mem_usage=False)
+    pipe.set_progress_bar_config(disable=True)
     metrics = {}
     for (name, w), r in quality_table(pipe).items():
         metrics[f'{name}, guidance {w}: prompt accuracy'] = r['prompt_acc']
         metrics[f'{name}, guidance {w}: FID (real-vs-real {r["fid_real"]:.3f})'] = r['fid']
-    write_model_card(Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColorDigits",
-                     train_tiny_sd, args,
-                     data='VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings; '
-                          'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions',
-                     wall_time_s=secs, metrics=metrics,
-                     notes=f'`UNet2DConditionModel` {tiny_unet_config()}; caption dropout {args["p_uncond"]}; '
-                           f'Min-SNR-{args["snr_gamma"]} loss weights; '
-                           'scaled-linear β 0.00085–0.012, T = 1000; batch 128, one-cycle, no EMA. Quality: 80 prompts '
-                           '"a {colour} {digit word}" × 5 images, 20 sampler steps, judged by slowdiff.metrics.evaluate.')
+    write_model_card(
+        Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColorDigits", train_tiny_sd, args,
+        data='VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings; '
+        'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions', wall_time_s=secs,
+        metrics=metrics, notes=f'`UNet2DConditionModel` {tiny_unet_config()}; caption dropout {args["p_uncond"]}; '
+        f'Min-SNR-{args["snr_gamma"]} loss weights; '
+        'scaled-linear β 0.00085–0.012, T = 1000; batch 128, one-cycle, no EMA. Quality: 80 prompts '
+        '"a {colour} {digit word}" × 5 images, 20 sampler steps, judged by slowdiff.metrics.evaluate.')
     return pipe
 
 def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, seed: int = 42, out=None, *, p_uncond: float = 0.15,

@@ -72,8 +72,12 @@ class CheckpointCB(Callback):
     def after_epoch(self):
         if self.epoch < self.start_epoch: return                          # an epoch skipped while resuming
         opt = self.learn.opt.state_dict()
-        state = {'model': self.learn.model.state_dict(), 'opt_state': opt['state'], 'opt_hypers': [{k: float(v) for k, v in h.items()} for h in opt['hypers']],
-                 'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn)}
+        state = {
+            'model': self.learn.model.state_dict(), 'opt_state': opt['state'],
+            'opt_hypers': [{k: float(v)
+                            for k, v in h.items()} for h in opt['hypers']], 'epoch': self.epoch + 1,
+            'settings': self.settings, 'rng': _rng_states(self.learn)
+        }
         atomic_write(self.path, lambda tmp: torch.save(state, tmp))
 
 def load_checkpoint(path) -> dict:

@@ -57,7 +57,8 @@ class TransformerBlock(nn.Module):
     def __init__(self, dim: int, heads: int, context_dim: int, upcast: bool = False):
         super().__init__()
         self.norm1, self.attn1 = nn.LayerNorm(dim), MultiHeadAttention(dim, heads, dim // heads, upcast=upcast)
-        self.norm2, self.attn2 = nn.LayerNorm(dim), MultiHeadAttention(dim, heads, dim // heads, context_dim, upcast=upcast)
+        self.norm2, self.attn2 = nn.LayerNorm(dim), MultiHeadAttention(dim, heads, dim // heads, context_dim,
+                                                                       upcast=upcast)
         self.norm3, self.ff = nn.LayerNorm(dim), GEGLUFeedForward(dim)
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         x = self.attn1(self.norm1(x)) + x                                   # (B, L, dim)
@@ -84,7 +85,7 @@ class SpatialTransformer(nn.Module):
         if self.linear: h = self.proj_in(h)
         for blk in self.blocks: h = blk(h, context)                         # (B, H·W, C)
         if self.linear: h = self.proj_out(h)
-        h = h.reshape(B, H, W, C).permute(0, 3, 1, 2).contiguous()          # (B, C, H, W), stored channel-first again (*)
+        h = h.reshape(B, H, W, C).permute(0, 3, 1, 2).contiguous()  # (B, C, H, W), stored channel-first again (*)
         if not self.linear: h = self.proj_out(h)
         return h + x
 
@@ -108,10 +109,13 @@ class Upsample(nn.Module):
 
 class DownBlock(nn.Module):
     "ResNet blocks (each followed by a spatial transformer if `attn`), then a downsampling; returns the output and the skips."
-    def __init__(self, cin, cout, temb_dim, layers, attn: dict = None, downsample: bool = True, groups=32, eps=1e-5, padding=1):
+    def __init__(self, cin, cout, temb_dim, layers, attn: dict = None, downsample: bool = True, groups=32, eps=1e-5,
+                 padding=1):
         super().__init__()
-        self.res = nn.ModuleList([ResBlock(cin if i == 0 else cout, cout, temb_dim, groups, eps) for i in range(layers)])
-        self.attn = nn.ModuleList([SpatialTransformer(cout, groups=groups, **attn) for _ in range(layers)]) if attn else None
+        self.res = nn.ModuleList(
+            [ResBlock(cin if i == 0 else cout, cout, temb_dim, groups, eps) for i in range(layers)])
+        self.attn = nn.ModuleList([SpatialTransformer(cout, groups=groups, **attn)
+                                   for _ in range(layers)]) if attn else None
         self.downsample = Downsample(cout, padding) if downsample else None
     def forward(self, x, temb, context):
         skips = []
@@ -133,12 +137,14 @@ class MidBlock(nn.Module):
 
 class UpBlock(nn.Module):
     "ResNet blocks fed with the skips (concatenated on channels), each followed by a spatial transformer if `attn`, then upsampling."
-    def __init__(self, cin, cout, cprev, temb_dim, layers, attn: dict = None, upsample: bool = True, groups=32, eps=1e-5):
+    def __init__(self, cin, cout, cprev, temb_dim, layers, attn: dict = None, upsample: bool = True, groups=32,
+                 eps=1e-5):
         super().__init__()
-        skip_ch = lambda i: cin if i == layers - 1 else cout                # the last skip comes from the previous level
+        skip_ch = lambda i: cin if i == layers - 1 else cout  # the last skip comes from the previous level
         self.res = nn.ModuleList([ResBlock((cprev if i == 0 else cout) + skip_ch(i), cout, temb_dim, groups, eps)
                                   for i in range(layers)])
-        self.attn = nn.ModuleList([SpatialTransformer(cout, groups=groups, **attn) for _ in range(layers)]) if attn else None
+        self.attn = nn.ModuleList([SpatialTransformer(cout, groups=groups, **attn)
+                                   for _ in range(layers)]) if attn else None
         self.upsample = Upsample(cout) if upsample else None
     def forward(self, x, skips: list, temb, context, size=None):
         for i, res in enumerate(self.res):
@@ -149,13 +155,15 @@ class UpBlock(nn.Module):
 # %% ../nbs/09b_unet.ipynb #c018
 _UNET_FIXED = dict(act_fn='silu', addition_embed_type=None, addition_time_embed_dim=None, center_input_sample=False,
                    class_embed_type=None, class_embeddings_concat=False, conv_in_kernel=3, conv_out_kernel=3,
-                   cross_attention_norm=None, dual_cross_attention=False, encoder_hid_dim=None, encoder_hid_dim_type=None,
-                   mid_block_type='UNetMidBlock2DCrossAttn', mid_block_scale_factor=1, num_attention_heads=None,
-                   num_class_embeds=None, projection_class_embeddings_input_dim=None, resnet_out_scale_factor=1.0,
-                   resnet_skip_time_act=False, resnet_time_scale_shift='default', reverse_transformer_layers_per_block=None,
-                   time_cond_proj_dim=None, time_embedding_act_fn=None, time_embedding_dim=None,
-                   time_embedding_type='positional', timestep_post_act=None, attention_type='default')
-_DOWN_TYPES, _UP_TYPES = {'CrossAttnDownBlock2D': True, 'DownBlock2D': False}, {'CrossAttnUpBlock2D': True, 'UpBlock2D': False}
+                   cross_attention_norm=None, dual_cross_attention=False, encoder_hid_dim=None,
+                   encoder_hid_dim_type=None, mid_block_type='UNetMidBlock2DCrossAttn', mid_block_scale_factor=1,
+                   num_attention_heads=None, num_class_embeds=None, projection_class_embeddings_input_dim=None,
+                   resnet_out_scale_factor=1.0, resnet_skip_time_act=False, resnet_time_scale_shift='default',
+                   reverse_transformer_layers_per_block=None, time_cond_proj_dim=None, time_embedding_act_fn=None,
+                   time_embedding_dim=None, time_embedding_type='positional', timestep_post_act=None,
+                   attention_type='default')
+_DOWN_TYPES, _UP_TYPES = {'CrossAttnDownBlock2D': True,
+                          'DownBlock2D': False}, {'CrossAttnUpBlock2D': True, 'UpBlock2D': False}
 
 def unet_config(config) -> dict:
     "A U-Net configuration with diffusers' defaults filled in, checked: a `ValueError` names any option this U-Net does not support."
@@ -165,16 +173,22 @@ def unet_config(config) -> dict:
     c = {**defaults, **{k: v for k, v in dict(config).items() if not k.startswith('_')}}
     for k, ok in _UNET_FIXED.items():
         if c.get(k, ok) != ok: raise ValueError(f"U-Net config option {k}={c[k]!r} is not supported (only {ok!r})")
-    if c['only_cross_attention'] not in (False, None) and any(c['only_cross_attention'] if isinstance(c['only_cross_attention'], (list, tuple)) else [True]):
-        raise ValueError(f"U-Net config option only_cross_attention={c['only_cross_attention']!r} is not supported (only False)")
-    if c['mid_block_only_cross_attention']: raise ValueError("U-Net config option mid_block_only_cross_attention=True is not supported")
-    if isinstance(c['cross_attention_dim'], (list, tuple)): raise ValueError("U-Net config option cross_attention_dim as a list is not supported (one number)")
+    if c['only_cross_attention'] not in (False, None) and any(
+            c['only_cross_attention'] if isinstance(c['only_cross_attention'], (list, tuple)) else [True]):
+        raise ValueError(
+            f"U-Net config option only_cross_attention={c['only_cross_attention']!r} is not supported (only False)")
+    if c['mid_block_only_cross_attention']:
+        raise ValueError("U-Net config option mid_block_only_cross_attention=True is not supported")
+    if isinstance(c['cross_attention_dim'], (list, tuple)):
+        raise ValueError("U-Net config option cross_attention_dim as a list is not supported (one number)")
     for key, types in (('down_block_types', _DOWN_TYPES), ('up_block_types', _UP_TYPES)):
-        if bad := [b for b in c[key] if b not in types]: raise ValueError(f"U-Net config option {key} has unsupported block type(s) {bad}")
+        if bad := [b for b in c[key] if b not in types]:
+            raise ValueError(f"U-Net config option {key} has unsupported block type(s) {bad}")
     n = len(c['block_out_channels'])
     for k in ('attention_head_dim', 'transformer_layers_per_block', 'layers_per_block'):
         v = c[k]
-        if isinstance(v, (list, tuple)) and len(v) != n: raise ValueError(f"U-Net config option {k} has {len(v)} entries for {n} blocks")
+        if isinstance(v, (list, tuple)) and len(v) != n:
+            raise ValueError(f"U-Net config option {k} has {len(v)} entries for {n} blocks")
         c[k] = list(v) if isinstance(v, (list, tuple)) else [v] * n
     return c
 
@@ -190,21 +204,26 @@ class UNet(nn.Module):
         super().__init__()
         self.config = frozen_config(config)
         c = unet_config(config)
-        ch, groups, eps, nlev = c['block_out_channels'], c['norm_num_groups'], c['norm_eps'], len(c['block_out_channels'])
+        ch, groups, eps, nlev = c['block_out_channels'], c['norm_num_groups'], c['norm_eps'], len(
+            c['block_out_channels'])
         temb = 4 * ch[0]
-        attn = lambda i: dict(heads=c['attention_head_dim'][i], context_dim=c['cross_attention_dim'], layers=c['transformer_layers_per_block'][i],
-                              linear=c['use_linear_projection'], upcast=c['upcast_attention'])
+        attn = lambda i: dict(heads=c['attention_head_dim'][i], context_dim=c['cross_attention_dim'], layers=c[
+            'transformer_layers_per_block'][i], linear=c['use_linear_projection'], upcast=c['upcast_attention'])
         self.conv_in = nn.Conv2d(c['in_channels'], ch[0], 3, padding=1)
         self.time_mlp = nn.Sequential(nn.Linear(ch[0], temb), nn.SiLU(), nn.Linear(temb, temb))
-        self.down = nn.ModuleList([DownBlock(ch[max(i - 1, 0)], ch[i], temb, c['layers_per_block'][i],
-                                             attn(i) if _DOWN_TYPES[t] else None, i < nlev - 1, groups, eps, c['downsample_padding'])
-                                   for i, t in enumerate(c['down_block_types'])])
+        self.down = nn.ModuleList([
+            DownBlock(ch[max(i - 1, 0)], ch[i], temb, c['layers_per_block'][i],
+                      attn(i) if _DOWN_TYPES[t] else None, i < nlev - 1, groups, eps, c['downsample_padding'])
+            for i, t in enumerate(c['down_block_types'])
+        ])
         self.mid = MidBlock(ch[-1], temb, attn(nlev - 1), groups, eps)
         rch, r = ch[::-1], lambda k: c[k][::-1]
-        self.up = nn.ModuleList([UpBlock(rch[min(i + 1, nlev - 1)], rch[i], rch[max(i - 1, 0)], temb, r('layers_per_block')[i] + 1,
-                                         {**attn(nlev - 1 - i), 'layers': r('transformer_layers_per_block')[i]} if _UP_TYPES[t] else None,
-                                         i < nlev - 1, groups, eps)
-                                 for i, t in enumerate(c['up_block_types'])])
+        self.up = nn.ModuleList([
+            UpBlock(rch[min(i + 1, nlev - 1)], rch[i], rch[max(i - 1, 0)], temb,
+                    r('layers_per_block')[i] + 1,
+                    {**attn(nlev - 1 - i), 'layers': r('transformer_layers_per_block')[i]} if _UP_TYPES[t] else None, i
+                    < nlev - 1, groups, eps) for i, t in enumerate(c['up_block_types'])
+        ])
         self.norm_out = nn.GroupNorm(groups, ch[0], eps)
         self.conv_out = nn.Conv2d(ch[0], c['out_channels'], 3, padding=1)
         self._flip, self._shift = c['flip_sin_to_cos'], c['freq_shift']
@@ -218,7 +237,8 @@ class UNet(nn.Module):
         "The time MLP's output (B, 4·C0) for timestep(s) `t` (a number, or one per sample)."
         t = torch.as_tensor(t, device=self.device)
         t = t.expand(batch) if t.ndim == 0 else t.reshape(-1).expand(batch)   # (B,)
-        return self.time_mlp(timestep_embedding(t, self.conv_in.out_channels, self._flip, self._shift).to(dtype))   # (B, 4·C0)
+        return self.time_mlp(timestep_embedding(t, self.conv_in.out_channels, self._flip,
+                                                self._shift).to(dtype))  # (B, 4·C0)
 
     def forward(self, sample: torch.Tensor, timestep, encoder_hidden_states: torch.Tensor, return_dict: bool = True):
         temb = self.time_embedding(timestep, len(sample), sample.dtype)      # (B, 4·C0)
@@ -230,7 +250,8 @@ class UNet(nn.Module):
         for blk in self.up:
             n = len(blk.res)
             mine, skips = skips[-n:], skips[:-n]
-            x = blk(x, mine, temb, encoder_hidden_states, size=skips[-1].shape[-2:] if skips else None)   # up, skips consumed
+            x = blk(x, mine, temb, encoder_hidden_states,
+                    size=skips[-1].shape[-2:] if skips else None)  # up, skips consumed
         out = self.conv_out(F.silu(self.norm_out(x)))                       # (B, 4, h, w)
         return UNetOutput(out) if return_dict else (out,)
 
@@ -241,11 +262,12 @@ def frozen_config(config):
 
 # %% ../nbs/09b_unet.ipynb #c022
 UNET_RULES = [(r'^time_embedding\.linear_1\.', 'time_mlp.0.'), (r'^time_embedding\.linear_2\.', 'time_mlp.2.'),
-              (r'^down_blocks\.', 'down.'), (r'^up_blocks\.', 'up.'), (r'^mid_block\.', 'mid.'), (r'^conv_norm_out\.', 'norm_out.'),
-              (r'\.resnets\.', '.res.'), (r'\.attentions\.', '.attn.'), (r'\.transformer_blocks\.', '.blocks.'),
-              (r'\.downsamplers\.0\.', '.downsample.'), (r'\.upsamplers\.0\.', '.upsample.'),
-              (r'\.time_emb_proj\.', '.time_proj.'), (r'\.conv_shortcut\.', '.skip.'),
-              (r'\.ff\.net\.0\.proj\.', '.ff.proj.'), (r'\.ff\.net\.2\.', '.ff.out.'), *ATTENTION_RULES]
+              (r'^down_blocks\.', 'down.'), (r'^up_blocks\.', 'up.'), (r'^mid_block\.', 'mid.'),
+              (r'^conv_norm_out\.', 'norm_out.'), (r'\.resnets\.', '.res.'), (r'\.attentions\.', '.attn.'),
+              (r'\.transformer_blocks\.', '.blocks.'), (r'\.downsamplers\.0\.', '.downsample.'),
+              (r'\.upsamplers\.0\.', '.upsample.'), (r'\.time_emb_proj\.', '.time_proj.'),
+              (r'\.conv_shortcut\.', '.skip.'), (r'\.ff\.net\.0\.proj\.', '.ff.proj.'), (r'\.ff\.net\.2\.', '.ff.out.'),
+              *ATTENTION_RULES]
 
 def unet_from_diffusers(unet, copy: bool = False) -> UNet:
     "Our `UNet` with the weights of a diffusers `UNet2DConditionModel` (shared with it unless `copy`), in eval mode."
@@ -255,9 +277,13 @@ def unet_from_diffusers(unet, copy: bool = False) -> UNet:
 def param_counts(unet: UNet) -> dict:
     "Parameters of each part of our `UNet`: input conv, time MLP, each down block, mid, each up block, output."
     n = lambda m: sum(p.numel() for p in m.parameters())
-    return {'conv_in': n(unet.conv_in), 'time MLP': n(unet.time_mlp), **{f'down {i}': n(b) for i, b in enumerate(unet.down)},
-            'mid': n(unet.mid), **{f'up {i}': n(b) for i, b in enumerate(unet.up)},
-            'norm_out + conv_out': n(unet.norm_out) + n(unet.conv_out)}
+    return {
+        'conv_in': n(unet.conv_in), 'time MLP': n(unet.time_mlp),
+        **{f'down {i}': n(b)
+           for i, b in enumerate(unet.down)}, 'mid': n(unet.mid),
+        **{f'up {i}': n(b)
+           for i, b in enumerate(unet.up)}, 'norm_out + conv_out': n(unet.norm_out) + n(unet.conv_out)
+    }
 
 # %% ../nbs/09b_unet.ipynb #c036
 def attention_map_bytes(config, latent_hw: int = 64, batch: int = 1, bytes_per_number: int = 4) -> dict:
@@ -266,6 +292,6 @@ def attention_map_bytes(config, latent_hw: int = 64, batch: int = 1, bytes_per_n
     for i, t in enumerate(c['down_block_types']):
         if not _DOWN_TYPES[t]: continue
         L, h = (latent_hw // 2 ** i) ** 2, c['attention_head_dim'][i]
-        out[f'level {i} ({latent_hw // 2 ** i}×{latent_hw // 2 ** i})'] = dict(self_attention=batch * h * L * L * bytes_per_number,
-                                                                            cross_attention=batch * h * L * 77 * bytes_per_number)
+        out[f'level {i} ({latent_hw // 2 ** i}×{latent_hw // 2 ** i})'] = dict(
+            self_attention=batch * h * L * L * bytes_per_number, cross_attention=batch * h * L * 77 * bytes_per_number)
     return out

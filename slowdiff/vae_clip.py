@@ -81,15 +81,18 @@ def _check_vae_config(c):
     for k, ok in _VAE_FIXED.items():
         if c.get(k, ok) != ok: raise ValueError(f"VAE config option {k}={c[k]!r} is not supported (only {ok!r})")
     for k, t in (('down_block_types', 'DownEncoderBlock2D'), ('up_block_types', 'UpDecoderBlock2D')):
-        if bad := [b for b in c.get(k, [t]) if b != t]: raise ValueError(f"VAE config option {k} has unsupported block type(s) {bad}")
+        if bad := [b for b in c.get(k, [t]) if b != t]:
+            raise ValueError(f"VAE config option {k} has unsupported block type(s) {bad}")
 
 class VAEEncoder(nn.Module):
     "Image (B, 3, H, W) → Gaussian moments (B, 2C, H/f, W/f)."
     def __init__(self, ch: list, layers: int, groups: int, latent: int, attention: bool):
         super().__init__()
         self.conv_in = nn.Conv2d(3, ch[0], 3, padding=1)
-        self.down = nn.ModuleList([DownBlock(ch[max(i - 1, 0)], ch[i], None, layers, None, i < len(ch) - 1, groups, 1e-6, padding=0)
-                                   for i in range(len(ch))])
+        self.down = nn.ModuleList([
+            DownBlock(ch[max(i - 1, 0)], ch[i], None, layers, None, i < len(ch) - 1, groups, 1e-6, padding=0)
+            for i in range(len(ch))
+        ])
         self.mid = VAEMidBlock(ch[-1], groups, attention)
         self.norm_out, self.conv_out = nn.GroupNorm(groups, ch[-1], 1e-6), nn.Conv2d(ch[-1], 2 * latent, 3, padding=1)
     def forward(self, x):
@@ -104,7 +107,8 @@ class VAEDecoder(nn.Module):
         rch = ch[::-1]
         self.conv_in = nn.Conv2d(latent, rch[0], 3, padding=1)
         self.mid = VAEMidBlock(rch[0], groups, attention)
-        self.up = nn.ModuleList([DecoderUpBlock(rch[max(i - 1, 0)], rch[i], layers + 1, groups, i < len(ch) - 1) for i in range(len(ch))])
+        self.up = nn.ModuleList(
+            [DecoderUpBlock(rch[max(i - 1, 0)], rch[i], layers + 1, groups, i < len(ch) - 1) for i in range(len(ch))])
         self.norm_out, self.conv_out = nn.GroupNorm(groups, ch[0], 1e-6), nn.Conv2d(ch[0], 3, 3, padding=1)
     def forward(self, z):
         x = self.mid(self.conv_in(z))                                       # (B, C_last, h, w)
@@ -163,7 +167,8 @@ class CLIPLayer(nn.Module):
     "Layer norm, causal self-attention, residual; layer norm, MLP, residual."
     def __init__(self, dim: int, heads: int, hidden: int, act: str, eps: float):
         super().__init__()
-        if act not in _ACTS: raise ValueError(f"text encoder config option hidden_act={act!r} is not supported ({', '.join(_ACTS)})")
+        if act not in _ACTS:
+            raise ValueError(f"text encoder config option hidden_act={act!r} is not supported ({', '.join(_ACTS)})")
         self.act = _ACTS[act]
         self.norm1, self.attn = nn.LayerNorm(dim, eps), MultiHeadAttention(dim, heads, qkv_bias=True)
         self.norm2, self.fc1, self.fc2 = nn.LayerNorm(dim, eps), nn.Linear(dim, hidden), nn.Linear(hidden, dim)
@@ -184,9 +189,12 @@ class TextTransformer(nn.Module):
         super().__init__()
         self.config = config
         d = config.hidden_size
-        self.token_emb, self.pos_emb = nn.Embedding(config.vocab_size, d), nn.Embedding(config.max_position_embeddings, d)
-        self.layers = nn.ModuleList([CLIPLayer(d, config.num_attention_heads, config.intermediate_size, config.hidden_act,
-                                               config.layer_norm_eps) for _ in range(config.num_hidden_layers)])
+        self.token_emb, self.pos_emb = nn.Embedding(config.vocab_size,
+                                                    d), nn.Embedding(config.max_position_embeddings, d)
+        self.layers = nn.ModuleList([
+            CLIPLayer(d, config.num_attention_heads, config.intermediate_size, config.hidden_act, config.layer_norm_eps)
+            for _ in range(config.num_hidden_layers)
+        ])
         self.final_norm = nn.LayerNorm(d, config.layer_norm_eps)
 
     @property
@@ -199,10 +207,12 @@ class TextTransformer(nn.Module):
         pos = torch.arange(input_ids.shape[1], device=input_ids.device)    # (L,)
         return self.token_emb(input_ids) + self.pos_emb(pos)                # (B, L, d)
 
-    def encode_embeddings(self, x: torch.Tensor, attention_mask: torch.Tensor = None, output_hidden_states: bool = False):
+    def encode_embeddings(self, x: torch.Tensor, attention_mask: torch.Tensor = None,
+                          output_hidden_states: bool = False):
         "The transformer layers and final norm on embeddings (B, L, d); returns the last hidden state and, if asked, every layer's input."
         mask = causal_mask(x.shape[1], x.device)                            # (L, L)
-        if attention_mask is not None: mask = mask & attention_mask.bool()[:, None, None, :]   # (B, 1, L, L): no padding keys
+        if attention_mask is not None:
+            mask = mask & attention_mask.bool()[:, None, None, :]  # (B, 1, L, L): no padding keys
         states = [x]
         for layer in self.layers:
             x = layer(x, mask)                                              # (B, L, d)
@@ -234,14 +244,19 @@ class TextTransformer(nn.Module):
         self.config.vocab_size = n
         return new
 
-TEXT_RULES = [(r'^text_model\.', ''), (r'^embeddings\.token_embedding\.', 'token_emb.'), (r'^embeddings\.position_embedding\.', 'pos_emb.'),
-              (r'^encoder\.layers\.', 'layers.'), (r'\.self_attn\.q_proj\.', '.attn.to_q.'), (r'\.self_attn\.k_proj\.', '.attn.to_k.'),
+
+TEXT_RULES = [(r'^text_model\.', ''), (r'^embeddings\.token_embedding\.', 'token_emb.'),
+              (r'^embeddings\.position_embedding\.', 'pos_emb.'), (r'^encoder\.layers\.', 'layers.'),
+              (r'\.self_attn\.q_proj\.', '.attn.to_q.'), (r'\.self_attn\.k_proj\.', '.attn.to_k.'),
               (r'\.self_attn\.v_proj\.', '.attn.to_v.'), (r'\.self_attn\.out_proj\.', '.attn.to_out.'),
-              (r'\.layer_norm([12])\.', r'.norm\1.'), (r'\.mlp\.fc([12])\.', r'.fc\1.'), (r'^final_layer_norm\.', 'final_norm.')]
+              (r'\.layer_norm([12])\.', r'.norm\1.'), (r'\.mlp\.fc([12])\.', r'.fc\1.'),
+              (r'^final_layer_norm\.', 'final_norm.')]
 
 def text_encoder_from_transformers(text_encoder, copy: bool = False) -> TextTransformer:
     "Our `TextTransformer` with the weights of a transformers `CLIPTextModel` (shared unless `copy`), in eval mode."
-    sd = {k: v for k, v in text_encoder.state_dict().items() if not k.endswith('position_ids')}   # a buffer of 0..76, not a weight
+    sd = {k: v
+          for k, v in text_encoder.state_dict().items()
+          if not k.endswith('position_ids')}  # a buffer of 0..76, not a weight
     return load_mapped(build(TextTransformer, text_encoder.config), sd, TEXT_RULES, copy).eval()
 
 # %% ../nbs/09c_vae_clip.ipynb #c020
