@@ -20,7 +20,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
-from .support import save_pretrained_atomic, save_weights, load_weights, LOAD_ERRORS
+from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
 from .data import ColorDigits, COLOURS, all_prompts
 from .vae import TINY_SD_DIR
@@ -164,11 +164,8 @@ CLIP_HEADS_DIR = WEIGHTS_DIR / 'tiny_clip'
 
 def load_tiny_clip(text_folder=None, heads_folder=None) -> TinyCLIP:
     "The shipped tiny CLIP: its text encoder from tiny SD's folder, its image encoder and projections beside it."
-    text_folder = Path(text_folder or TINY_SD_DIR / 'text_encoder')
-    if not (text_folder / 'config.json').exists():
-        raise FileNotFoundError(
-            f"no text encoder in {text_folder}: train it with slowdiff.clip.train_clip() or check the path")
-    m = TinyCLIP(CLIPTextModel.from_pretrained(text_folder))
+    m = TinyCLIP(load_pretrained(CLIPTextModel, text_folder or TINY_SD_DIR / 'text_encoder', 'text encoder',
+                                 'train it with slowdiff.clip.train_clip()'))
     load_weights(_Heads(m), heads_folder or CLIP_HEADS_DIR)
     return m.eval()
 

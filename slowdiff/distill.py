@@ -25,7 +25,7 @@ from diffusers import UNet2DConditionModel, LCMScheduler, StableDiffusionPipelin
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTokenizer
 from .core import WEIGHTS_DIR, seed_everything, get_device
-from .support import save_pretrained_atomic
+from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .vae import load_vae
 from .tiny_sd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder
@@ -143,10 +143,8 @@ def save_fast(unet: UNet2DConditionModel, folder=None) -> Path:
 
 def load_fast_unet(folder=None) -> UNet2DConditionModel:
     "The distilled U-Net of `folder`, in float32, with one clear error if it is missing."
-    folder = Path(folder or FAST_DIR)
-    if not (folder / 'unet' / 'config.json').exists():
-        raise FileNotFoundError(f"no distilled U-Net in {folder}: train one with slowdiff.distill.train_fast()")
-    return UNet2DConditionModel.from_pretrained(folder / 'unet', torch_dtype=torch.float32).eval()
+    return load_pretrained(UNet2DConditionModel, Path(folder or FAST_DIR) / 'unet', 'distilled U-Net',
+                           'train one with slowdiff.distill.train_fast()', torch_dtype=torch.float32)
 
 @contextmanager
 def quiet_progress():

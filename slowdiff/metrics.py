@@ -17,7 +17,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, weights_path, WEIGHTS_DIR
-from .training import fit_and_save, write_model_card
+from .training import train_and_card
 from .support import load_weights
 from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
 from .magic_function import conv_block
@@ -162,15 +162,13 @@ def evaluate(images: torch.Tensor, prompts=None, vrange=(-1, 1), clf=None) -> di
 def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
     args = dict(locals())                                                 # this call's arguments: the card's command
-    out = out or WEIGHTS_DIR / 'digit_colour_classifier'
-    clf, secs = fit_and_save(classifier_learner(seed=seed), epochs, lr, out)
-    valid = ColorDigits('valid')
-    pd, pc = classify(clf, valid.images)
-    write_model_card(
-        out, 'digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID', train_classifier,
-        args, data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
-        wall_time_s=secs, metrics={
-            'valid digit accuracy': (pd == valid.digits).float().mean().item(),
-            'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()
-        }, notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')
-    return clf
+    def measure(clf, history):
+        valid = ColorDigits('valid')
+        pd, pc = classify(clf, valid.images)
+        return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
+                'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()}
+    return train_and_card(
+        classifier_learner(seed=seed), train_classifier, args, out or WEIGHTS_DIR / 'digit_colour_classifier', measure,
+        title='digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
+        data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
+        notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')

@@ -22,7 +22,7 @@ from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteSchedule
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
 from .core import seed_everything, get_device
-from .support import save_pretrained_atomic
+from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, all_prompts
 from .vae import TINY_SD_DIR, load_vae, encode_images
@@ -90,11 +90,8 @@ class UNetNoisePredictor(nn.Module):
 # %% ../nbs/10_tiny_sd.ipynb #fb412efa
 def load_text_encoder(folder=None) -> CLIPTextModel:
     "Tiny SD's frozen text encoder (lesson 08), with one clear error if it is missing."
-    folder = Path(folder or TINY_SD_DIR / 'text_encoder')
-    if not (folder / 'config.json').exists():
-        raise FileNotFoundError(
-            f"no text encoder in {folder}: train it with slowdiff.clip.train_clip() or check the path")
-    return CLIPTextModel.from_pretrained(folder).eval()
+    return load_pretrained(CLIPTextModel, folder or TINY_SD_DIR / 'text_encoder', 'text encoder',
+                           'train it with slowdiff.clip.train_clip()')
 
 def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4, p_uncond: float = 0.15,
                     snr_gamma: float = 5.0, seed: int = 42) -> Learner:

@@ -18,7 +18,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, get_device
-from .support import save_pretrained_atomic, LOAD_ERRORS
+from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .data import ColorDigits, LabelledImages
 from .metrics import classify, default_classifier
@@ -101,14 +101,8 @@ TINY_SD_DIR = WEIGHTS_DIR / 'tiny_sd'
 
 def load_vae(folder=None) -> AutoencoderKL:
     "Load an `AutoencoderKL` from a diffusers folder (default: tiny SD's shipped VAE), with one clear error if it is missing or corrupt."
-    folder = Path(folder or TINY_SD_DIR / 'vae')
-    if not (folder / 'config.json').exists():
-        raise FileNotFoundError(
-            f"no VAE in {folder} (config.json missing): train it with slowdiff.vae.train_vae() or check the path")
-    try: return AutoencoderKL.from_pretrained(folder, low_cpu_mem_usage=False).eval()
-    except LOAD_ERRORS as e:
-        raise ValueError(
-            f"the VAE in {folder} could not be loaded ({type(e).__name__}: {e}); delete it and train again") from e
+    return load_pretrained(AutoencoderKL, folder or TINY_SD_DIR / 'vae', 'VAE', 'train it with slowdiff.vae.train_vae()',
+                           low_cpu_mem_usage=False)
 
 # %% ../nbs/07_vae.ipynb #293322e1
 @torch.no_grad()
