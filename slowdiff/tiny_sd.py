@@ -7,8 +7,8 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table',
            'min_snr_weights', 'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder',
-           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'generate',
-           'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
+           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd',
+           'pipeline_images', 'quality_table', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/10_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
@@ -143,7 +143,7 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
     return folder
 
 # %% ../nbs/10_tiny_sd.ipynb #70a67cc7
-def generate(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
+def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
     "Images (N, 3, 32, 32) in [-1, 1] from a StableDiffusionPipeline, in batches, seeded once."
     g = torch.Generator().manual_seed(seed)
     outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32, width=32,
@@ -159,7 +159,7 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
     shipped, ps, out = pipe.scheduler, all_prompts() * n_per, {}
     for name, w in settings:
         pipe.scheduler = SAMPLERS[sampler_key(name)][1].from_config(shipped.config)
-        out[(name, w)] = evaluate(generate(pipe, ps, guidance_scale=w, seed=seed), ps)
+        out[(name, w)] = evaluate(pipeline_images(pipe, ps, guidance_scale=w, seed=seed), ps)
     pipe.scheduler = shipped
     return out
 
