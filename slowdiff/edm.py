@@ -96,7 +96,7 @@ def ode_sample(denoiser, x: torch.Tensor, sigmas, step=heun_step) -> torch.Tenso
 
 # %% ../nbs/09d_edm.ipynb #0bed3904
 def euler_ancestral_step(denoiser, x, s: float, s_next: float, generator=None) -> torch.Tensor:
-    "An Euler step down to σ_down, then fresh noise up to `s_next` (σ_down² + σ_up² = s_next²): the reverse SDE (one call)."
+    "An Euler step to σ_down, then fresh noise up to `s_next` (σ_down² + σ_up² = s_next²): the reverse SDE (one call)."
     s_up = min(s_next, (s_next ** 2 * (s ** 2 - s_next ** 2) / s ** 2) ** 0.5)
     s_down = (s_next ** 2 - s_up ** 2) ** 0.5
     x = x + (s_down - s) * slope(denoiser, x, s)                          # (B, 1, 32, 32)
@@ -112,7 +112,7 @@ def edm_scalings(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA):
     return d2 / (s2 + d2), sigma * sigma_data / (s2 + d2).sqrt(), 1 / (s2 + d2).sqrt(), sigma.log() / 4
 
 class EDMDenoiser(nn.Module):
-    "D(x; σ) = c_skip·x + c_out·F(c_in·x, c_noise): lesson 04's `TimeUNet` as the raw network F, preconditioned as in EDM."
+    "D(x; σ) = c_skip·x + c_out·F(c_in·x, c_noise): lesson 04's `TimeUNet` as raw network F, preconditioned as in EDM."
     def __init__(self, net: nn.Module = None, sigma_data: float = SIGMA_DATA, noise_scale: float = 250.0):
         super().__init__()
         self.net, self.sigma_data, self.noise_scale = net or TimeUNet(), sigma_data, noise_scale
@@ -149,7 +149,7 @@ def yardstick_noise(n: int = 256, sigma_max: float = 80.0) -> torch.Tensor:
     return torch.randn(n, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * sigma_max   # (n, 1, 32, 32)
 
 def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
-    "Train the EDM-preconditioned `TimeUNet` on MNIST and save it with its model card (the shipped `edm_mnist` weights)."
+    "Train the EDM-preconditioned `TimeUNet` on MNIST, save it with its model card (the shipped `edm_mnist` weights)."
     args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(model, history):
         heun19 = evaluate(ode_sample(model, yardstick_noise(), edm_sigmas(10), heun_step).clamp(-1, 1))['fid']

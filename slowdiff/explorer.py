@@ -38,7 +38,7 @@ def fixed_sampler(sd: StableDiffusion) -> bool:
     return type(sd.scheduler).__name__ == 'LCMScheduler'
 
 def unknown_tokens(prompt: str, tokenizer) -> list:
-    "Placeholder tokens such as `<cat>` in `prompt` that `tokenizer` does not have (textual inversion adds them, lesson 12)."
+    "Placeholder tokens like `<cat>` in `prompt` that `tokenizer` lacks (textual inversion adds them, lesson 12)."
     known = tokenizer.get_added_vocab()
     return [t for t in re.findall(r'<[^<>\s]+>', prompt) if t not in known]
 
@@ -71,7 +71,8 @@ class Explorer:
         self.status, self.message = W.HTML(value=''), W.HTML(value='')
         self.grid, self.strip = W.Image(format='png'), W.Image(format='png')
         for w, c in ((self.grid, 'sd-grid'), (self.strip, 'sd-strip'), (self.message, 'sd-message'),
-                     (self.status, 'sd-status'), (self.steps_slider, 'sd-steps-slider'), (self.steps, 'sd-steps')):            w.add_class(c)
+                     (self.status, 'sd-status'), (self.steps_slider, 'sd-steps-slider'), (self.steps, 'sd-steps')):
+            w.add_class(c)
         self.button.on_click(self.generate)
         controls = W.VBox([
             self.model, self.prompt, self.negative, self.guidance_scale,
@@ -161,5 +162,6 @@ class Explorer:
                                          for w in caught if issubclass(w.category, UserWarning))
             self.status.value = f'{n} image(s), {steps} steps in {time.time() - start:.1f} s'
         except (ValueError, OSError, RuntimeError) as e:
-            self.message.value, self.status.value = f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', ''  # (as text: `<cat>` is no tag)
+            self.message.value, self.status.value = (  # (as text: `<cat>` is no tag)
+                f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', '')
         return self

@@ -28,7 +28,8 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .support import save_pretrained_atomic, LOAD_ERRORS
-from .data import ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS, all_prompts
+from .data import (ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS,
+                           all_prompts)
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
 from .tiny_sd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler
@@ -36,11 +37,11 @@ from .sd_loop import StableDiffusion
 
 # %% ../nbs/12a_finetune.ipynb #7ca751e0
 def outline(x01: torch.Tensor, width: int = 2) -> torch.Tensor:
-    "Outlined digits: a ring `width` pixels wide around each stroke of greyscale digits (N, 1, H, W) in [0, 1], the stroke left dark."
+    "Outlined digits: a `width`-pixel ring around each stroke of digits (N, 1, H, W) in [0, 1], the stroke left dark."
     return (F.max_pool2d(x01, 2 * width + 1, 1, width) - x01).clamp(0, 1)     # (N, 1, H, W)
 
 def painted(x01: torch.Tensor, seed: int = 0, colours=None):
-    "Greyscale digits (N, 1, H, W) in [0, 1] painted in colours drawn at random (seeded): (N, 3, H, W) in [0, 1] and the colour names."
+    "Digits (N, 1, H, W) in [0, 1] painted in random (seeded) colours: (N, 3, H, W) in [0, 1] and the colour names."
     colours = list(colours or COLOURS)
     pick = torch.randint(len(colours), (len(x01),), generator=torch.Generator().manual_seed(seed))   # (N,)
     return torch.stack([paint(x, colours[i]) for x, i in zip(x01, pick)]), [colours[i] for i in pick]
@@ -56,7 +57,8 @@ def mnist_sample(split: str = 'train', n: int = None, digit: int = None, seed: i
 IDENTIFIER = 'sks'
 
 def instance_set(digit: int = 7, n: int = 6, token: str = IDENTIFIER, seed: int = 1):
-    "DreamBooth's instance images: `n` outlined training-set `digit`s (N, 3, 32, 32) in [-1, 1], captioned 'a {colour} {token} {digit word}'."
+    ("DreamBooth's instance images: `n` outlined training-set `digit`s (N, 3, 32, 32) in [-1, 1], "
+     "captioned 'a {colour} {token} {digit word}'.")
     x, _ = mnist_sample('train', n, digit, seed)
     images, colours = painted(outline(x), seed)
     return images * 2 - 1, [f'a {c} {token} {DIGIT_WORDS[digit]}' for c in colours]
@@ -69,7 +71,8 @@ def vae_round_trip(vae, images: torch.Tensor, bs: int = 256) -> torch.Tensor:
 
 class StyleProbe:
     """A linear probe on lesson 05's classifier features: the probability that an image is in a style rather than plain.
-    Fitted on real examples (N, 3, H, W) in [-1, 1] and on their round trips through `vae`, as generated images come through it."""
+    Fitted on real examples (N, 3, H, W) in [-1, 1] and on their round trips through `vae`, as generated images come
+    through it."""
     def __init__(self, styled: torch.Tensor, plain: torch.Tensor, vae=None):
         from sklearn.linear_model import LogisticRegression
         vae = vae or load_vae()
@@ -89,14 +92,14 @@ class StyleProbe:
         return float((self.prob(images) > 0.5).mean())
 
 def outline_probe(n: int = 1000, seed: int = 0, vae=None) -> StyleProbe:
-    "A `StyleProbe` for outlined digits: `n` plain and `n` outlined real training digits in random colours, and their VAE round trips."
+    "A `StyleProbe` for outlines: `n` plain and `n` outlined training digits in random colours, with VAE round trips."
     x, _ = mnist_sample('train', n, seed=seed)
     return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1, vae)
 
 # %% ../nbs/12a_finetune.ipynb #7d104f14
 def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance_scale: float = 4.0,
                     bs: int = 80) -> torch.Tensor:
-    "Images (N, 3, H, W) in [-1, 1] for `prompts` with the loop of lesson 11, in batches (each batch seeded from `seed`)."
+    "Images (N, 3, H, W) in [-1, 1] for `prompts` with lesson 11's loop, in batches (each batch seeded from `seed`)."
     ims = [im for i in range(0, len(prompts), bs)
            for im in sd(prompts[i:i + bs], steps=steps, guidance_scale=guidance_scale, seed=seed + i).images]
     return torch.stack([from_pil(im) for im in ims]) * 2 - 1
@@ -134,7 +137,7 @@ def caption_words() -> set:
     return words | set(COLOURS) | set(DIGIT_WORDS) | {str(d) for d in range(10)}
 
 def check_identifier(tokenizer, token: str) -> str:
-    "`token` if it can name a new subject: one token of `tokenizer`, and not a word of tiny SD's captions; else a clear error."
+    "`token` if it can name a new subject: one `tokenizer` token, not a word of tiny SD's captions; else a clear error."
     ids = tokenizer(token, add_special_tokens=False).input_ids
     if token.lower() in caption_words() or token.lower() in HELD_OUT_COLOURS:
         raise ValueError(
@@ -152,7 +155,7 @@ def class_prompts(digit: int = 7, n_per_colour: int = 6) -> list:
 PRIORS = ('none', 'class', 'all')
 
 def prior_prompts(kind: str = 'all', digit: int = 7) -> list:
-    "Prompts of the prior-preservation images: none; the class ('a {colour} seven' × 6); or the class and all 80 ordinary prompts."
+    "Prior-preservation prompts: none; the class ('a {colour} seven' × 6); or the class and all 80 ordinary prompts."
     if kind not in PRIORS: raise ValueError(f"unknown prior {kind!r}: choose from {', '.join(PRIORS)}")
     return [] if kind == 'none' else class_prompts(digit) + (all_prompts() if kind == 'all' else [])
 
@@ -187,7 +190,7 @@ class AccelerateCB(Callback):
 LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0']  # every attention projection, as diffusers' scripts do
 
 def add_lora(unet, rank: int = 4, alpha: float = None, targets=LORA_TARGETS):
-    "Freeze `unet` and add trainable LoRA adapters of `rank` (scale alpha/rank) to its attention projections, with `peft`."
+    "Freeze `unet`; add trainable LoRA adapters of `rank` (scale alpha/rank) to its attention projections, via `peft`."
     from peft import LoraConfig
     unet.requires_grad_(False)
     unet.add_adapter(LoraConfig(r=rank, lora_alpha=alpha or rank, init_lora_weights='gaussian', target_modules=targets))
@@ -196,7 +199,7 @@ def add_lora(unet, rank: int = 4, alpha: float = None, targets=LORA_TARGETS):
 def finetune_learner(sd: StableDiffusion, images: torch.Tensor, captions: list, lora_rank: int = 0, bs: int = 16,
                      p_uncond: float = 0.15, snr_gamma: float = 5.0, seed: int = 42,
                      accelerate: bool = False) -> Learner:
-    "A fastai Learner fine-tuning a copy of `sd`'s U-Net (or LoRA adapters of `lora_rank` on it) on `images` in [-1, 1] and `captions`."
+    "A Learner fine-tuning a copy of `sd`'s U-Net (or its rank-`lora_rank` LoRA) on `images` in [-1, 1] and `captions`."
     if len(images) != len(captions): raise ValueError(f"{len(images)} images but {len(captions)} captions")
     if len(images) < bs:
         raise ValueError(f"{len(images)} training images is less than one batch of {bs}: give more, or a smaller bs")
@@ -218,7 +221,7 @@ def trainable_parameters(model) -> int: return sum(p.numel() for p in model.para
 LORA_FILE = 'pytorch_lora_weights.safetensors'                            # the name diffusers writes and looks for
 
 def check_out_folder(folder, keep=(LORA_FILE, 'README.md')) -> Path:
-    "`folder` if it is new, empty or holds only files named in `keep` (an earlier result we may replace); else a clear error."
+    "`folder` if it is new, empty or holds only `keep` files (an earlier result we may replace); else a clear error."
     folder = Path(folder)
     if folder.exists() and not folder.is_dir(): raise ValueError(f"{folder} is a file: give a folder for the result")
     other = [p.name for p in folder.iterdir() if p.name not in keep] if folder.is_dir() else []
@@ -228,7 +231,7 @@ def check_out_folder(folder, keep=(LORA_FILE, 'README.md')) -> Path:
     return folder
 
 def save_lora(unet, folder) -> Path:
-    "Save `unet`'s LoRA adapters into `folder` as diffusers' `save_lora_weights` does; the folder is replaced whole, never half-written."
+    "Save `unet`'s LoRA adapters to `folder` like diffusers' `save_lora_weights`; replaced whole, never half-written."
     from peft.utils import get_peft_model_state_dict
     from diffusers import StableDiffusionPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
@@ -271,7 +274,7 @@ def check_lora_fits(unet, state: dict, path='the LoRA file'):
     if not any(k.startswith('unet.') for k in state): raise ValueError(f"{path} holds no U-Net LoRA layers")
 
 def add_lora_file(unet, path, scale: float = 1.0, name: str = 'lora'):
-    "Add the adapters of a diffusers LoRA file (or folder) to `unet` as adapter `name` at `scale`, after checking they fit."
+    "Add the adapters of a diffusers LoRA file (or folder) to `unet` as adapter `name` at `scale`, once checked to fit."
     state = read_lora(path)
     check_lora_fits(unet, state, path)
     unet.load_lora_adapter(state, prefix='unet', adapter_name=name)
@@ -294,7 +297,8 @@ LORA_BLOCKY = WEIGHTS_DIR / 'lora_blocky'
 
 # %% ../nbs/12a_finetune.ipynb #737c53f7
 def blocky_digits(split: str = 'train', valid_pct: float = 0.2, seed: int = 0):
-    "scikit-learn's 8×8 digits scaled up 3× (nearest) and padded to 32×32 as MNIST is: (N, 1, 32, 32) in [0, 1] and labels, split shuffled."
+    ("scikit-learn's 8×8 digits scaled up 3× (nearest) and padded to 32×32 as MNIST is: (N, 1, 32, 32) in [0, 1] "
+     "and labels, split shuffled.")
     from sklearn.datasets import load_digits
     d = load_digits()
     x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16          # (1797, 1, 8, 8)
@@ -305,8 +309,9 @@ def blocky_digits(split: str = 'train', valid_pct: float = 0.2, seed: int = 0):
     return F.pad(F.interpolate(x[idx], scale_factor=3, mode='nearest'), (4, 4, 4, 4)), y[idx]   # (N, 1, 32, 32)
 
 def blocky_set(split: str = 'train', replay: bool = True, seed: int = 0):
-    """Blocky digits painted in random training colours (N, 3, 32, 32) in [-1, 1], captioned 'a blocky {colour} {digit word}';
-    with `replay`, as many of tiny SD's own training pictures (ColorDigits) with their captions mixed in."""
+    """Blocky digits painted in random training colours (N, 3, 32, 32) in [-1, 1], captioned
+    'a blocky {colour} {digit word}'; with `replay`, as many of tiny SD's own training pictures (ColorDigits) with
+    their captions mixed in."""
     x, y = blocky_digits(split, seed=seed)
     images, colours = painted(x, seed + 1)
     images, caps = images * 2 - 1, [f'a blocky {c} {DIGIT_WORDS[int(d)]}' for d, c in zip(y, colours)]
@@ -319,7 +324,8 @@ def blocky_prompts() -> list:
     return [p.replace('a ', 'a blocky ', 1) for p in all_prompts()]
 
 def blocky_probe(n: int = None, seed: int = 0, vae=None) -> StyleProbe:
-    "A `StyleProbe` for blocky digits: `n` (default all) blocky training digits against as many plain MNIST ones, in random colours, and their VAE round trips."
+    ("A `StyleProbe` for blocky digits: `n` (default all) blocky training digits against as many plain MNIST ones, "
+     "in random colours, and their VAE round trips.")
     x, _ = blocky_digits('train', seed=seed)
     x = x[:n]
     plain, _ = mnist_sample('train', len(x), seed=seed)
@@ -329,7 +335,7 @@ def blocky_probe(n: int = None, seed: int = 0, vae=None) -> StyleProbe:
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
 
 def load_instance_images(folder, size: int = 32) -> torch.Tensor:
-    "The pictures in `folder` as (N, 3, size, size) in [-1, 1]; one clear error for no pictures, a wrong size or an unusual mode."
+    "`folder`'s pictures as (N, 3, size, size) in [-1, 1]; a clear error for none, a wrong size or an unusual mode."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"instance folder {folder} does not exist")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -351,7 +357,7 @@ def load_instance_images(folder, size: int = 32) -> torch.Tensor:
 
 def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = 'all', instance_dir=None,
                     digit: int = 7):
-    "DreamBooth's training images and captions: the instances (outlined digits, or a folder's pictures) and the model's own prior images."
+    "DreamBooth's images and captions: instances (outlined digits or a folder's pictures) and the model's prior images."
     check_identifier(sd.tokenizer, token)
     pp = prior_prompts(prior, digit)
     if instance_dir is None: inst, caps = instance_set(digit, token=token)
@@ -362,7 +368,7 @@ def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = '
 
 # %% ../nbs/12a_finetune.ipynb #525c09ad
 def fit_finetune(learn: Learner, epochs: int, lr: float, out) -> float:
-    "Fit one-cycle quietly; in one process resumable from a checkpoint beside `out` (several processes start afresh). Returns seconds."
+    "Fit one-cycle quietly, resumable from a checkpoint beside `out` if in one process; returns the seconds taken."
     acc = next(cb.acc for cb in learn.cbs if isinstance(cb, AccelerateCB))
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out) if acc.num_processes == 1 else None)
@@ -402,7 +408,7 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 def _train_and_save(sd, images, caps, rank, bs, seed, epochs, lr, out):
-    "Fine-tune (LoRA of `rank`, or the whole U-Net with 0) and save in the first process: (U-Net, saved path, seconds), or None elsewhere."
+    "Fine-tune (LoRA of `rank`, whole U-Net if 0), save in the main process: (U-Net, path, seconds); None in others."
     learn = finetune_learner(sd, images, caps, rank, bs=bs, seed=seed, accelerate=True)
     secs = fit_finetune(learn, epochs, lr, out)
     if not is_main_process(): return None
@@ -435,14 +441,13 @@ def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=Non
     False. Under `accelerate launch`, data-parallel."""
     args = dict(locals())                                                 # this call's arguments: the card's command
     if out is None:
-        raise ValueError(
-            "give out=: the folder for the fine-tuned pipeline (a whole U-Net is not shipped; train_lora's adapters are)"
-        )
+        raise ValueError("give out=: the folder for the fine-tuned pipeline (a whole U-Net is not shipped; "
+                         "train_lora's adapters are)")
     return _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, 0, measure, train_dreambooth, args)
 
 def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, rank: int = 8, prior: str = 'all',
                token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
-    "DreamBooth with LoRA adapters of `rank` (the shipped `lora_sks` by default): a LoRA folder diffusers' `load_lora_weights` reads."
+    "DreamBooth LoRA of `rank` (default: the shipped `lora_sks`) in a folder diffusers' `load_lora_weights` reads."
     args = dict(locals())                                                 # this call's arguments: the card's command
     if not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
@@ -450,8 +455,8 @@ def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, 
 
 def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
                    measure: bool = True) -> Path:
-    """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of `rank`
-    (the shipped `lora_blocky`), or the whole U-Net with rank 0 (a pipeline folder `out`)."""
+    """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of
+    `rank` (the shipped `lora_blocky`), or the whole U-Net with rank 0 (a pipeline folder `out`)."""
     args = dict(locals())                                                 # this call's arguments: the card's command
     if rank == 0 and out is None:
         raise ValueError("give out=: the folder for the fine-tuned pipeline (rank 0 trains the whole U-Net)")
@@ -466,10 +471,10 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
         _card(
             sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}', train_finetune,
             args,
-            "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random training "
-            "colours, captioned 'a blocky {colour} {digit word}'" +
+            "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random "
+            "training colours, captioned 'a blocky {colour} {digit word}'" +
             (', with as many ColorDigits and their captions (replay)' if replay else ''), secs, blocky_probe(),
             blocky_prompts(), None,
-            f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, caption dropout 0.15, '
-            'Min-SNR-5 weights; text encoder and VAE frozen.')
+            f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, '
+            'caption dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
     return path

@@ -37,7 +37,7 @@ class LabelNoiseCB(NoiseCB):
     def condition(self, y): return (drop_labels(y, self.p_drop, NULL_LABEL) if self.training else y,)
 
 def cond_learner(p_drop: float = 0.15, bs: int = 128, seed: int = 42) -> Learner:
-    "A fastai Learner training a class-conditional `TimeUNet` on MNIST with condition dropout (cosine schedule, L_simple)."
+    "A Learner training a class-conditional `TimeUNet` on MNIST with condition dropout (cosine schedule, L_simple)."
     seed_everything(seed)
     cbs = [LabelNoiseCB(DDPM(beta_schedule='squaredcos_cap_v2'), p_drop)]
     cbs += [MixedPrecision()] if torch.cuda.is_available() else []

@@ -33,7 +33,7 @@ class NoiseAmountCB(Callback):
 
 # %% ../nbs/02_magic_function.ipynb #dbc63363
 def conv_block(ni, nf, stride=2, norm=None):
-    "A 3×3 convolution (stride 2 halves the size), a norm (8-group GroupNorm unless `norm` says, e.g. `nn.BatchNorm2d`), SiLU."
+    "A 3×3 convolution (stride 2 halves the size), a norm (8-group GroupNorm, or `norm`, e.g. `nn.BatchNorm2d`), SiLU."
     return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=stride, padding=1),
                          norm(nf) if norm else nn.GroupNorm(8, nf), nn.SiLU())
 

@@ -24,7 +24,7 @@ from .magic_function import conv_block
 
 # %% ../nbs/05_metrics.ipynb #faf676cd
 class DigitColourNet(nn.Module):
-    "Classifies (B, 3, 32, 32) images in [0, 1] by digit (10 classes) and colour (8 classes); `features` gives (B, 128)."
+    "Classifies (B, 3, 32, 32) images in [0, 1] by digit (10 classes) and colour (8); `features` gives (B, 128)."
     def __init__(self, n_colours: int = len(COLOURS)):
         super().__init__()
         bn = nn.BatchNorm2d                                               # lesson 02's block, with batch statistics
@@ -43,7 +43,7 @@ def digit_accuracy(preds, digit, colour): return (preds[0].argmax(1) == digit).f
 def colour_accuracy(preds, digit, colour): return (preds[1].argmax(1) == colour).float().mean()
 
 class JudgeAugCB(Callback):
-    "Training-time nuisance: lift the black background, scale the brightness, add pixel noise and shift by a pixel or two."
+    "Training-time nuisance: lift the black background, scale brightness, add pixel noise and shift by a pixel or two."
     def before_batch(self):
         if not self.training: return
         x = self.xb[0]                                                    # (B, 3, 32, 32) in [0, 1]

@@ -90,7 +90,7 @@ def noise_mse_by_amount(model, amounts, n: int = 200, seed: int = 0) -> torch.Te
 @torch.no_grad()
 def denoise(model, steps: int = 50, n: int = 16, mean_image=None, start_amount: float = 0.95, generator=None,
             keep_x0: bool = False):
-    "Draw `n` images in `steps` steps from noise around `mean_image` at `start_amount`; `keep_x0`: also every step's x0."
+    "Draw `n` images in `steps` steps from noise around `mean_image` at `start_amount`; `keep_x0`: also each step's x0."
     if steps < 1: raise ValueError(f"steps must be at least 1; got {steps}")
     mean_image = torch.zeros(1, 1, 32, 32) if mean_image is None else mean_image     # (1, 1, 32, 32)
     amounts = torch.linspace(start_amount, 0, steps + 1)

@@ -41,7 +41,8 @@ def karras_sigmas(sigma_min: float, sigma_max: float, n: int, rho: float = 7.0) 
 
 # %% ../nbs/09_samplers.ipynb #600144df
 def spaced_timesteps(T: int, n: int, spacing: str = 'linspace', steps_offset: int = 0) -> np.ndarray:
-    "n timesteps from high to low (float64): 'linspace' (T−1 … 0), 'leading' (every T//n-th from 0, + `steps_offset`) or 'trailing' (every T/n-th down from T−1)."
+    ("n timesteps from high to low (float64): 'linspace' (T−1 … 0), 'leading' (every T//n-th from 0, + `steps_offset`) "
+     "or 'trailing' (every T/n-th down from T−1).")
     if spacing == 'linspace': return np.linspace(0, T - 1, n)[::-1].copy()
     if spacing == 'leading': return (np.arange(n) * (T // n))[::-1].astype(np.float64) + steps_offset
     if spacing == 'trailing': return np.arange(T, 0, -T / n).round() - 1
@@ -53,7 +54,7 @@ def noise_like(x: torch.Tensor, generator=None) -> torch.Tensor:
     return randn_tensor(x.shape, generator=generator, dtype=x.dtype, device=x.device)
 
 def dynamic_threshold(x0: torch.Tensor, ratio: float = 0.995, max_value: float = 1.0) -> torch.Tensor:
-    "Imagen's dynamic thresholding: per image, s = the `ratio` quantile of |x0| (between 1 and `max_value`); clamp to ±s, divide by s."
+    "Imagen's dynamic thresholding: s = per-image `ratio` quantile of |x0| in [1, `max_value`]; x0 → clamp(x0, ±s) / s."
     flat = x0.float().reshape(len(x0), -1)                                # (B, C·H·W)
     s = torch.quantile(flat.abs(), ratio, dim=1).clamp(1, max_value)[:, None]   # (B, 1)
     return (flat.clamp(-s, s) / s).reshape(x0.shape).to(x0.dtype)
@@ -112,7 +113,7 @@ class Sampler:
 
     @classmethod
     def from_config(cls, config, **overrides):
-        "This sampler on a pipeline's scheduler config; options of other schedulers are unused but kept, as diffusers keeps them."
+        "This sampler from a pipeline's scheduler config; other schedulers' options are kept unused, as diffusers does."
         filled_in = set(dict(config).get('_use_default_values', []))  # another scheduler's defaults: use ours instead
         options = {
             k: v
@@ -158,7 +159,8 @@ class Sampler:
         return a ** 0.5 * original + (1 - a) ** 0.5 * noise
 
     def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config.items() if not k.startswith('_'))})"
+        options = ', '.join(f'{k}={v!r}' for k, v in self.config.items() if not k.startswith('_'))
+        return f"{type(self).__name__}({options})"
 
 def _same(a, b) -> bool:
     "Equal option values (lists and arrays compared by content)."
@@ -204,12 +206,12 @@ class DDPMSampler(Sampler):
         return StepOutput(mean + self._std(a, a_prev, beta) * noise_like(model_output, generator), x0)
 
     def _std(self, a, a_prev, beta):
-        "The standard deviation of the noise added: √β̃, the true posterior's (fixed_small, also in its log form), or √β (fixed_large)."
+        "The added noise's std: √β̃, the true posterior's (fixed_small, also in its log form), or √β (fixed_large)."
         small = ((1 - a_prev) / (1 - a) * beta).clamp(min=1e-20)            # β̃
         return (beta if self.config.variance_type == 'fixed_large' else small) ** 0.5
 
 class DDIMSampler(DDPMSampler):
-    "DDIM (Song et al. 2020): deterministic steps along the predicted noise; η adds back DDPM's randomness (diffusers: DDIMScheduler)."
+    "DDIM (Song et al. 2020), deterministic along the predicted noise; η adds DDPM's noise (diffusers: DDIMScheduler)."
     reference = DDIMScheduler
     defaults = {**{k: v for k, v in DDPMSampler.defaults.items() if k != 'variance_type'}, 'set_alpha_to_one': True}
     choices = Sampler.choices
@@ -238,7 +240,7 @@ class DDIMSampler(DDPMSampler):
 
 # %% ../nbs/09_samplers.ipynb #948acd57
 class IndexedSampler(Sampler):
-    "A sampler that walks a table of sigmas by step index, found from the first timestep it is given (or `set_begin_index`)."
+    "A sampler walking a sigma table by step index, found from the first timestep it is given (or `set_begin_index`)."
     def __init__(self, **options):
         super().__init__(**options)
         self.train_sigmas = train_sigmas(self.alphas_cumprod)              # (T,)
@@ -257,7 +259,7 @@ class IndexedSampler(Sampler):
         self._step_index = self._begin_index = None
 
     def index_for_timestep(self, timestep) -> int:
-        "Where `timestep` is in the loop; of a repeated one (Heun), the second place, so a loop started there skips no σ."
+        "Where `timestep` is in the loop; of a repeated one (Heun), the second place, so a loop begun there skips no σ."
         found = (self.timesteps == torch.as_tensor(timestep).to(self.timesteps)).nonzero()
         if len(found) == 0: raise ValueError(f"timestep {float(timestep)} is not one of this sampler's timesteps")
         return int(found[1 if len(found) > 1 else 0])
@@ -267,7 +269,7 @@ class IndexedSampler(Sampler):
             self._step_index = self.index_for_timestep(timestep) if self._begin_index is None else self._begin_index
 
     def _sigma_schedule(self, n):
-        "(sigmas, timesteps) for n steps: spaced timesteps, their σ interpolated in the table; Karras sigmas on request."
+        "(sigmas, timesteps) for n steps: spaced timesteps, their σ interpolated in the table; Karras sigmas if asked."
         c = self.config
         ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)   # (n,)  high → low
         sigmas = torch.from_numpy(np.interp(ts, np.arange(c.num_train_timesteps), self.train_sigmas.numpy()))
@@ -384,7 +386,7 @@ class EulerAncestralSampler(SigmaSampler):
 
 # %% ../nbs/09_samplers.ipynb #86b8bf95
 class HeunSampler(SigmaSampler):
-    "Heun's second-order method: an Euler step, then the average of the slopes at both ends (diffusers: HeunDiscreteScheduler)."
+    "Heun's second-order method: an Euler step, then the mean of both ends' slopes (diffusers: HeunDiscreteScheduler)."
     order, reference = 2, HeunDiscreteScheduler
     defaults = {**Sampler.defaults, **SD_BETAS, 'use_karras_sigmas': False,
                 'clip_sample': False, 'clip_sample_range': 1.0}
@@ -442,7 +444,8 @@ class LMSSampler(SigmaSampler):
 
 # %% ../nbs/09_samplers.ipynb #fa1b0391
 class DPMSolverMultistepSampler(IndexedSampler):
-    "DPM-Solver++ (Lu et al. 2022), multistep, order 1 to 3, solved exactly in λ = log(α/σ_vp) (diffusers: DPMSolverMultistepScheduler)."
+    ("DPM-Solver++ (Lu et al. 2022), multistep, order 1 to 3, solved exactly in λ = log(α/σ_vp) "
+     "(diffusers: DPMSolverMultistepScheduler).")
     reference = DPMSolverMultistepScheduler
     defaults = {
         **Sampler.defaults, 'solver_order': 2, 'algorithm_type': 'dpmsolver++', 'solver_type': 'midpoint',
@@ -515,7 +518,7 @@ class DPMSolverMultistepSampler(IndexedSampler):
         return StepOutput(prev.to(model_output.dtype), x0)
 
     def _update(self, sample, order: int):
-        "One step to the next σ with the last `order` x0 estimates: D0 = the newest, D1 and D2 its finite differences in λ."
+        "One step to the next σ with the last `order` x0 estimates: D0 = newest, D1 and D2 its finite differences in λ."
         i, m = self._step_index, self.model_outputs[::-1]                  # newest first
         a_t, s_t = self._alpha_sigma(self.sigmas[i + 1])
         _, s_s = self._alpha_sigma(self.sigmas[i])
@@ -536,7 +539,8 @@ class DPMSolverMultistepSampler(IndexedSampler):
 # %% ../nbs/09_samplers.ipynb #c5764609
 SAMPLERS = {  # name: (ours, diffusers')
     'ddpm': (DDPMSampler, DDPMScheduler), 'ddim': (DDIMSampler, DDIMScheduler),
-    'euler': (EulerSampler, EulerDiscreteScheduler), 'euler_a': (EulerAncestralSampler, EulerAncestralDiscreteScheduler),
+    'euler': (EulerSampler, EulerDiscreteScheduler),
+    'euler_a': (EulerAncestralSampler, EulerAncestralDiscreteScheduler),
     'heun': (HeunSampler, HeunDiscreteScheduler), 'lms': (LMSSampler, LMSDiscreteScheduler),
     'dpm++2m': (DPMSolverMultistepSampler, DPMSolverMultistepScheduler),
 }
@@ -556,7 +560,7 @@ def get_sampler(name: str, diffusers: bool = False, **config):
 
 # %% ../nbs/09_samplers.ipynb #bc6940c6
 def step_kwargs(scheduler, generator=None) -> dict:
-    "`generator=` for schedulers whose `step` takes one (the random ones), nothing for the others — as diffusers' pipelines do."
+    "`generator=` for schedulers whose `step` takes one (the random ones), else nothing, as diffusers' pipelines do."
     return {'generator': generator} if 'generator' in inspect.signature(scheduler.step).parameters else {}
 
 @torch.no_grad()

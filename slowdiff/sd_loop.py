@@ -112,7 +112,8 @@ class StableDiffusion:
                 "this U-Net takes the guidance scale as an input (time_cond_proj_dim, an LCM distilled over "
                 "a range of scales), which this loop does not pass: run it with diffusers' "
                 "LatentConsistencyModelPipeline")
-        self.tokenizer, self.text_encoder, self.unet, self.vae, self.scheduler = tokenizer, text_encoder, unet, vae, scheduler
+        self.tokenizer, self.text_encoder, self.unet = tokenizer, text_encoder, unet
+        self.vae, self.scheduler = vae, scheduler
         self.vae_factor = 2 ** (len(vae.config.block_out_channels) - 1)   # pixels per latent position: 8 SD, 4 tiny SD
         self.default_size = unet.config.sample_size * self.vae_factor
 
@@ -233,7 +234,7 @@ def check_size(height, width, factor: int):
 def memory_needed(self: StableDiffusion, n: int, height: int, width: int) -> int:
     "A rough upper estimate (bytes) of the largest activations when generating `n` images of `height`×`width`."
     itemsize, (hl, wl) = torch.finfo(self.dtype).bits // 8, (height // self.vae_factor, width // self.vae_factor)
-    unet = 2 * n * 8 * self.unet.config.block_out_channels[0] * hl * wl  # CFG batch × the attention feed-forward's width
+    unet = 2 * n * 8 * self.unet.config.block_out_channels[0] * hl * wl  # CFG batch × attention feed-forward width
     vae = n * self.vae.config.block_out_channels[0] * height * width     # the decoder's last, full-size stage
     L, tc = self.tokenizer.model_max_length, self.text_encoder.config
     text = 2 * n * L * max(tc.num_attention_heads * L, tc.intermediate_size)   # prompts' attention maps and MLP

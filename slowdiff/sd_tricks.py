@@ -81,8 +81,8 @@ def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance_
     m = latent_mask(mask, sd.vae_factor).to(z0)                          # (1, 1, h, w)
     if m.shape[-2:] != z0.shape[-2:]:
         raise ValueError(
-            f"mask size {tuple(np.asarray(mask).shape[:2]) if not torch.is_tensor(mask) else tuple(mask.shape)} does not match the image "
-            f"({z0.shape[-2] * sd.vae_factor}×{z0.shape[-1] * sd.vae_factor})")
+            f"mask size {tuple(np.asarray(mask).shape[:2]) if not torch.is_tensor(mask) else tuple(mask.shape)} "
+            f"does not match the image ({z0.shape[-2] * sd.vae_factor}×{z0.shape[-1] * sd.vae_factor})")
     if generator is None and seed is not None: generator = generators(seed)
     noise = noise_like(z0, generator)                                     # (N, 4, h, w)
     def keep_known(i, t, x):
@@ -116,7 +116,7 @@ def _sigma(scheduler, t) -> float:
     return float(np.interp(float(t), np.arange(len(s)), s.numpy()))
 
 def loss_guidance(sd: StableDiffusion, loss_fn, scale: float = 2000.0, every: int = 1):
-    "A `before_step` hook: every `every` steps, move the latents down the gradient of `loss_fn(decoded x0 in [-1, 1])`, × σ²."
+    "A `before_step` hook: every `every` steps, latents −= σ² × the gradient of `loss_fn(decoded x0 in [-1, 1])`."
     def hook(i, t, x, eps):
         if i % every: return x
         sigma = _sigma(sd.scheduler, t)
@@ -134,7 +134,7 @@ def blue_loss(images: torch.Tensor, target: float = 0.9) -> torch.Tensor:
 
 # %% ../nbs/12_sd_tricks.ipynb #bf1b8d13
 def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
-    "Add `token` to the tokenizer and a row to the text encoder's embedding table (copied from `init_word`'s); returns its id."
+    "Add `token` to the tokenizer and a row to the text encoder's embedding table (`init_word`'s copy); returns its id."
     tok, te = sd.tokenizer, sd.text_encoder
     if token not in tok.get_vocab():
         tok.add_tokens([token])

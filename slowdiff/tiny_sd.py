@@ -117,7 +117,7 @@ def tiny_sd_path() -> Path:
     return TINY_SD_DIR
 
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
-    "The scheduler shipped with tiny SD: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
+    "Tiny SD's shipped scheduler: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
     return EulerDiscreteScheduler.from_config(
         dict(beta_schedule='scaled_linear', **SD_BETAS, num_train_timesteps=1000, steps_offset=1, clip_sample=False,
              set_alpha_to_one=False))  # latents are not in [−1, 1]

@@ -95,7 +95,7 @@ def checkpoint_path(folder) -> Path:
     return folder.with_name(f'.{folder.name}.checkpoint.pt')
 
 def _rng_states(learn) -> dict:
-    "torch's, Python's and the training loader's random states: tensors and tuples of ints, so `weights_only` loads them."
+    "torch's, Python's and the training loader's random states: tensors and int tuples, so `weights_only` loads them."
     return {'torch': torch.get_rng_state(), 'python': random.getstate(), 'loader': learn.dls.train.rng.getstate()}
 
 def _set_rng_states(learn, s: dict):
@@ -124,7 +124,7 @@ def load_checkpoint(path) -> dict:
                          "delete it to start afresh") from e
 
 def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **settings):
-    "`learn.fit_one_cycle(epochs, lr)` quietly, checkpointed every epoch to `checkpoint`, resuming from it if a run with the same settings was interrupted."
+    "Quiet `learn.fit_one_cycle(epochs, lr)`, checkpointed each epoch; resumes an interrupted run if settings match."
     cbs, start = [], 0
     if checkpoint is not None:
         checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}

@@ -67,7 +67,7 @@ class TransformerBlock(nn.Module):
 
 # %% ../nbs/09b_unet.ipynb #c013
 class SpatialTransformer(nn.Module):
-    "Group norm, project in, flatten (B, C, H, W) to (B, H·W, C) tokens, transformer blocks, fold back, project out, add the input."
+    "GroupNorm, project in, (B, C, H, W) to (B, H·W, C) tokens, transformer blocks, fold back, project out, add input."
     def __init__(self, channels: int, heads: int, context_dim: int, layers: int = 1, groups: int = 32,
                  linear: bool = False, upcast: bool = False):
         super().__init__()
@@ -91,7 +91,7 @@ class SpatialTransformer(nn.Module):
 
 # %% ../nbs/09b_unet.ipynb #c016
 class Downsample(nn.Module):
-    "Halve the resolution with a 3×3 stride-2 convolution (`padding` 0: pad right and bottom by one first, as the VAE does)."
+    "Halve the size with a 3×3 stride-2 convolution (`padding` 0: pad right and bottom by one first, as the VAE does)."
     def __init__(self, channels: int, padding: int = 1):
         super().__init__()
         self.padding, self.conv = padding, nn.Conv2d(channels, channels, 3, stride=2, padding=padding)
@@ -108,7 +108,7 @@ class Upsample(nn.Module):
         return self.conv(x)                                                 # (B, C, 2H, 2W)
 
 class DownBlock(nn.Module):
-    "ResNet blocks (each followed by a spatial transformer if `attn`), then a downsampling; returns the output and the skips."
+    "ResNet blocks (each followed by a spatial transformer if `attn`), then downsampling; returns output and skips."
     def __init__(self, cin, cout, temb_dim, layers, attn: dict = None, downsample: bool = True, groups=32, eps=1e-5,
                  padding=1):
         super().__init__()
@@ -136,7 +136,7 @@ class MidBlock(nn.Module):
         return self.res[1](self.attn[0](self.res[0](x, temb), context), temb)   # (B, C, h, w)
 
 class UpBlock(nn.Module):
-    "ResNet blocks fed with the skips (concatenated on channels), each followed by a spatial transformer if `attn`, then upsampling."
+    "ResNet blocks fed the skips (channel concat), each followed by a spatial transformer if `attn`, then upsampling."
     def __init__(self, cin, cout, cprev, temb_dim, layers, attn: dict = None, upsample: bool = True, groups=32,
                  eps=1e-5):
         super().__init__()
@@ -166,7 +166,7 @@ _DOWN_TYPES, _UP_TYPES = {'CrossAttnDownBlock2D': True,
                           'DownBlock2D': False}, {'CrossAttnUpBlock2D': True, 'UpBlock2D': False}
 
 def unet_config(config) -> dict:
-    "A U-Net configuration with diffusers' defaults filled in, checked: a `ValueError` names any option this U-Net does not support."
+    "A U-Net configuration with diffusers' defaults filled in, checked: a `ValueError` names any unsupported option."
     from diffusers import UNet2DConditionModel
     defaults = {k: p.default for k, p in inspect.signature(UNet2DConditionModel.__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty}
@@ -287,7 +287,7 @@ def param_counts(unet: UNet) -> dict:
 
 # %% ../nbs/09b_unet.ipynb #c036
 def attention_map_bytes(config, latent_hw: int = 64, batch: int = 1, bytes_per_number: int = 4) -> dict:
-    "Bytes of the self- and cross-attention weight matrices (B·heads·Lq·Lk) in each attending level of a U-Net `config`."
+    "Bytes of the self- and cross-attention weight matrices (B·heads·Lq·Lk) in each attending level of U-Net `config`."
     c, out = unet_config(config), {}
     for i, t in enumerate(c['down_block_types']):
         if not _DOWN_TYPES[t]: continue

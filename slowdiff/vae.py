@@ -100,7 +100,7 @@ def vae_learner(bs: int = 64, kl_weight: float = 1e-6, copies: int = 1, seed: in
 TINY_SD_DIR = WEIGHTS_DIR / 'tiny_sd'
 
 def load_vae(folder=None) -> AutoencoderKL:
-    "Load an `AutoencoderKL` from a diffusers folder (default: tiny SD's shipped VAE), with one clear error if it is missing or corrupt."
+    "Load an `AutoencoderKL` from a diffusers folder (default: tiny SD's VAE); one clear error if missing or corrupt."
     return load_pretrained(AutoencoderKL, folder or TINY_SD_DIR / 'vae', 'VAE', 'train it with slowdiff.vae.train_vae()',
                            low_cpu_mem_usage=False)
 
@@ -141,7 +141,7 @@ def reconstruction_report(vae: AutoencoderKL, ds: ColorDigits) -> dict:
 # %% ../nbs/07_vae.ipynb #f9de1e2f
 def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
               kl_weight: float = 1e-6) -> AutoencoderKL:
-    "Train tiny SD's VAE, store its latent scaling factor in its config, save it as a diffusers folder with a model card."
+    "Train tiny SD's VAE, put its latent scaling factor in its config, save it as a diffusers folder with a model card."
     args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or TINY_SD_DIR / 'vae')
     learn = vae_learner(kl_weight=kl_weight, seed=seed)
@@ -162,6 +162,7 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
             'digit agreement, reconstruction vs original': r['digit_agreement'],
             'colour accuracy on reconstructions': r['colour_acc']
         }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
-        f'loss MSE + {kl_weight} × KL; batch 64, one-cycle. Retraining it means retraining the tiny-SD U-Net, which learned these latents.'
+        f'loss MSE + {kl_weight} × KL; batch 64, one-cycle. Retraining it means retraining the tiny-SD U-Net, '
+        'which learned these latents.'
     )
     return vae

@@ -178,7 +178,7 @@ class CLIPLayer(nn.Module):
 
 @dataclass
 class TextEncoderOutput:
-    "The text encoder's answer, as transformers names it: `last_hidden_state` (B, L, d), `pooler_output` (B, d), `hidden_states`."
+    "Text encoder output as in transformers: `last_hidden_state` (B, L, d), `pooler_output` (B, d), `hidden_states`."
     last_hidden_state: torch.Tensor
     pooler_output: torch.Tensor
     hidden_states: tuple = None
@@ -209,7 +209,7 @@ class TextTransformer(nn.Module):
 
     def encode_embeddings(self, x: torch.Tensor, attention_mask: torch.Tensor = None,
                           output_hidden_states: bool = False):
-        "The transformer layers and final norm on embeddings (B, L, d); returns the last hidden state and, if asked, every layer's input."
+        "Run the layers and final norm on embeddings (B, L, d): last hidden state and, if asked, each layer's input."
         mask = causal_mask(x.shape[1], x.device)                            # (L, L)
         if attention_mask is not None:
             mask = mask & attention_mask.bool()[:, None, None, :]  # (B, 1, L, L): no padding keys
@@ -261,7 +261,7 @@ def text_encoder_from_transformers(text_encoder, copy: bool = False) -> TextTran
 
 # %% ../nbs/09c_vae_clip.ipynb #c020
 def embed_with_rows(text_encoder: TextTransformer, input_ids: torch.Tensor, rows: dict) -> torch.Tensor:
-    "The text states (B, L, d) of `input_ids` with the token embedding of each id in `rows` replaced by the given vector."
+    "Text states (B, L, d) of `input_ids` with the token embedding of each id in `rows` replaced by the given vector."
     x = text_encoder.token_emb(input_ids)                                   # (B, L, d)
     for tid, vec in rows.items(): x = torch.where((input_ids == tid)[..., None], vec.to(x), x)
     x = x + text_encoder.pos_emb(torch.arange(input_ids.shape[1], device=input_ids.device))   # (B, L, d)
@@ -269,6 +269,6 @@ def embed_with_rows(text_encoder: TextTransformer, input_ids: torch.Tensor, rows
 
 # %% ../nbs/09c_vae_clip.ipynb #c024
 def from_scratch(components: dict, copy: bool = False) -> dict:
-    "The same components with `text_encoder`, `unet` and `vae` replaced by this lesson's modules, loaded with their weights."
+    "`components` with `text_encoder`, `unet` and `vae` replaced by this lesson's modules, loaded with their weights."
     return {**components, 'text_encoder': text_encoder_from_transformers(components['text_encoder'], copy),
             'unet': unet_from_diffusers(components['unet'], copy), 'vae': vae_from_diffusers(components['vae'], copy)}
