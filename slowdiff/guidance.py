@@ -67,7 +67,8 @@ def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p
     args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(model, history):
         labels = torch.arange(10).repeat_interleave(20)
-        r = evaluate(guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0)), labels.tolist())
+        x = guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0))
+        r = evaluate(x, labels.tolist())
         return {'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
                 'FID real-vs-real (200 images)': r['fid_real']}
     return train_and_card(

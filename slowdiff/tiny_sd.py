@@ -143,7 +143,8 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
     return folder
 
 # %% ../nbs/10_tiny_sd.ipynb #70a67cc7
-def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0, bs: int = 160) -> torch.Tensor:
+def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0,
+                    bs: int = 160) -> torch.Tensor:
     "Images (N, 3, 32, 32) in [-1, 1] from a StableDiffusionPipeline, in batches, seeded once."
     g = torch.Generator().manual_seed(seed)
     outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32, width=32,

@@ -45,7 +45,7 @@ def write_model_card(folder, title: str, trainer, args: dict, data: str, wall_ti
 
 # %% ../nbs/00b_training.ipynb #fffd53bf
 def fit_and_save(learn, epochs: int, lr: float, folder, seed: int = None):
-    "Fit `learn` one-cycle (quietly, resumable: see below), save model and history to `folder`: (model, seconds, history)."
+    "Fit `learn` one-cycle (quietly, resumable), save model and history to `folder`: (model, seconds, history)."
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder))
     secs = time.time() - start

@@ -101,8 +101,8 @@ TINY_SD_DIR = WEIGHTS_DIR / 'tiny_sd'
 
 def load_vae(folder=None) -> AutoencoderKL:
     "Load an `AutoencoderKL` from a diffusers folder (default: tiny SD's VAE); one clear error if missing or corrupt."
-    return load_pretrained(AutoencoderKL, folder or TINY_SD_DIR / 'vae', 'VAE', 'train it with slowdiff.vae.train_vae()',
-                           low_cpu_mem_usage=False)
+    return load_pretrained(AutoencoderKL, folder or TINY_SD_DIR / 'vae', 'VAE',
+                           'train it with slowdiff.vae.train_vae()', low_cpu_mem_usage=False)
 
 # %% ../nbs/07_vae.ipynb #293322e1
 @torch.no_grad()
