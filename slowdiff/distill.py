@@ -242,7 +242,7 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
     metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
     return write_model_card(
         out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
-        'VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings, '
+        'VAE latents (lesson 07) of ColourDigits: 4,000 training MNIST digits × 4 colourings, '
         "with their captions through tiny SD's frozen text encoder; no pictures generated "
         'beforehand', secs, metrics,
         notes=f"Latent consistency distillation (Luo et al., 2023) of tiny SD's U-Net: the teacher's DDIM step with "

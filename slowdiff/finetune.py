@@ -28,7 +28,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
 from .support import save_pretrained_atomic, LOAD_ERRORS
-from .data import (ColorDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS,
+from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS,
                            all_prompts)
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
@@ -310,13 +310,13 @@ def blocky_digits(split: str = 'train', valid_pct: float = 0.2, seed: int = 0):
 
 def blocky_set(split: str = 'train', replay: bool = True, seed: int = 0):
     """Blocky digits painted in random training colours (N, 3, 32, 32) in [-1, 1], captioned
-    'a blocky {colour} {digit word}'; with `replay`, as many of tiny SD's own training pictures (ColorDigits) with
+    'a blocky {colour} {digit word}'; with `replay`, as many of tiny SD's own training pictures (ColourDigits) with
     their captions mixed in."""
     x, y = blocky_digits(split, seed=seed)
     images, colours = painted(x, seed + 1)
     images, caps = images * 2 - 1, [f'a blocky {c} {DIGIT_WORDS[int(d)]}' for d, c in zip(y, colours)]
     if not replay: return images, caps
-    old = ColorDigits(split, seed=seed, vrange=(-1, 1))
+    old = ColourDigits(split, seed=seed, vrange=(-1, 1))
     return torch.cat([images, old.images[:len(images)]]), caps + old.captions[:len(images)]
 
 def blocky_prompts() -> list:
@@ -473,7 +473,7 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
             args,
             "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random "
             "training colours, captioned 'a blocky {colour} {digit word}'" +
-            (', with as many ColorDigits and their captions (replay)' if replay else ''), secs, blocky_probe(),
+            (', with as many ColourDigits and their captions (replay)' if replay else ''), secs, blocky_probe(),
             blocky_prompts(), None,
             f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, '
             'caption dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')

@@ -19,7 +19,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from .core import seed_everything, weights_path, WEIGHTS_DIR
 from .training import train_and_card
 from .support import load_weights
-from .data import COLOURS, DIGIT_WORDS, ColorDigits, colordigits_dls, colour_rgb, get_mnist, subset
+from .data import COLOURS, DIGIT_WORDS, ColourDigits, colourdigits_dls, colour_rgb, get_mnist, subset
 from .magic_function import conv_block
 
 # %% ../nbs/05_metrics.ipynb #faf676cd
@@ -55,10 +55,10 @@ class JudgeAugCB(Callback):
         self.learn.xb = (torch.roll(x, (dy, dx), (2, 3)).clamp(0, 1),)
 
 def classifier_learner(bs: int = 128, seed: int = 42) -> Learner:
-    "A fastai Learner for `DigitColourNet` on ColorDigits (each training digit painted twice), with `JudgeAugCB`."
+    "A fastai Learner for `DigitColourNet` on ColourDigits (each training digit painted twice), with `JudgeAugCB`."
     seed_everything(seed)
-    return Learner(colordigits_dls(bs=bs, copies=2, labels=True, seed=0), DigitColourNet(), loss_func=digit_colour_loss,
-                   metrics=[digit_accuracy, colour_accuracy], cbs=JudgeAugCB())
+    return Learner(colourdigits_dls(bs=bs, copies=2, labels=True, seed=0), DigitColourNet(),
+                   loss_func=digit_colour_loss, metrics=[digit_accuracy, colour_accuracy], cbs=JudgeAugCB())
 
 # %% ../nbs/05_metrics.ipynb #50e91c5d
 @torch.no_grad()
@@ -132,7 +132,7 @@ def features(clf, x: torch.Tensor, bs: int = 256) -> np.ndarray:
 def _real_sets(rgb: bool, n: int, seed: int = 0):
     "Reference (valid) and baseline (n train) real images, RGB in [0, 1]."
     if rgb:
-        ref, tr = ColorDigits('valid').images, ColorDigits('train').images
+        ref, tr = ColourDigits('valid').images, ColourDigits('train').images
     else:
         ref, tr = (as_rgb(get_mnist(s, vrange=(-1, 1))[0]) for s in ('valid', 'train'))
     return ref, subset(tr, n, seed)
@@ -163,12 +163,12 @@ def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=Non
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
     args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(clf, history):
-        valid = ColorDigits('valid')
+        valid = ColourDigits('valid')
         pd, pc = classify(clf, valid.images)
         return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
                 'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()}
     return train_and_card(
         classifier_learner(seed=seed), train_classifier, args, out or WEIGHTS_DIR / 'digit_colour_classifier', measure,
-        title='digit_colour_classifier: digit and colour of a ColorDigits image; features for FID/KID',
-        data='ColorDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
+        title='digit_colour_classifier: digit and colour of a ColourDigits image; features for FID/KID',
+        data='ColourDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
         notes='`DigitColourNet` (lesson 05): 4 conv layers, 128 pooled features, a digit head and a colour head.')

@@ -22,7 +22,7 @@ from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path
-from .data import ColorDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
+from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd_loop import StableDiffusion, SDOutput
 from .vae import encode_images
 from .samplers import noise_like
@@ -192,7 +192,7 @@ def inversion_learner(sd: StableDiffusion, token: str = '<pink>', colour: str = 
     from slowdiff.clip import tokenize
     seed_everything(seed)
     tid = add_token(sd, token, init_word)
-    ds = ColorDigits('train', colours=[colour], vrange=(-1, 1))
+    ds = ColourDigits('train', colours=[colour], vrange=(-1, 1))
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n_images]
     with torch.no_grad(): z = sd.vae.encode(ds.images[idx]).latent_dist.mean * sd.vae.config.scaling_factor
     ids = tokenize(inversion_captions(token, ds.digits[idx]), sd.tokenizer)

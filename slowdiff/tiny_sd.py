@@ -24,7 +24,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from .core import seed_everything, get_device
 from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
-from .data import ColorDigits, all_prompts
+from .data import ColourDigits, all_prompts
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize
 from .ddpm import SD_BETAS, NoiseCB
@@ -51,8 +51,8 @@ def text_states(text_encoder: CLIPTextModel, prompts, tokenizer=None, bs: int = 
     return torch.cat([text_encoder(b.to(text_encoder.device)).last_hidden_state.cpu() for b in ids.split(bs)])
 
 def latent_dataset(vae, split: str = 'train', copies: int = 4, seed: int = 0):
-    "Scaled VAE latents (N, 4, 8, 8) of ColorDigits `split` and their captions."
-    ds = ColorDigits(split, copies=copies, seed=seed, vrange=(-1, 1))
+    "Scaled VAE latents (N, 4, 8, 8) of ColourDigits `split` and their captions."
+    ds = ColourDigits(split, copies=copies, seed=seed, vrange=(-1, 1))
     return torch.cat([encode_images(vae, b).cpu() for b in ds.images.split(256)]), ds.captions
 
 def caption_table(text_encoder, captions):
@@ -95,7 +95,7 @@ def load_text_encoder(folder=None) -> CLIPTextModel:
 
 def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4, p_uncond: float = 0.15,
                     snr_gamma: float = 5.0, seed: int = 42) -> Learner:
-    "A fastai Learner training tiny SD's U-Net on frozen VAE latents and text states of ColorDigits."
+    "A fastai Learner training tiny SD's U-Net on frozen VAE latents and text states of ColourDigits."
     vae, text_encoder = vae or load_vae(), text_encoder or load_text_encoder()
     seed_everything(seed)
     (z_tr, c_tr), (z_va, c_va) = latent_dataset(vae, 'train', copies), latent_dataset(vae, 'valid', 1)
@@ -174,8 +174,8 @@ def write_tiny_sd_card(folder, args: dict, secs: float):
         metrics[f'{name}, guidance {w}: prompt accuracy'] = r['prompt_acc']
         metrics[f'{name}, guidance {w}: FID (real-vs-real {r["fid_real"]:.3f})'] = r['fid']
     write_model_card(
-        Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColorDigits", train_tiny_sd, args,
-        data='VAE latents (lesson 07) of ColorDigits: 4,000 training MNIST digits × 4 colourings; '
+        Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColourDigits", train_tiny_sd, args,
+        data='VAE latents (lesson 07) of ColourDigits: 4,000 training MNIST digits × 4 colourings; '
         'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions', wall_time_s=secs,
         metrics=metrics, notes=f'`UNet2DConditionModel` {tiny_unet_config()}; caption dropout {args["p_uncond"]}; '
         f'Min-SNR-{args["snr_gamma"]} loss weights; '

