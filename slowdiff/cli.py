@@ -162,9 +162,9 @@ def demo(out: str = 'demo.png',   # where to write the grid
     return out
 
 # %% ../nbs/14_cli.ipynb #8b5bb211
-TRAINERS = {
+TRAINERS = {                                                              # name -> module:function
     'digitness': 'magic_function:train_digitness',
-    'denoiser': 'noise_prediction:train_denoiser',  # name -> module:function
+    'denoiser': 'noise_prediction:train_denoiser',
     'ddpm_mnist': 'ddpm:train_ddpm',
     'edm_mnist': 'edm:train_edm',
     'digit_colour_classifier': 'metrics:train_classifier',

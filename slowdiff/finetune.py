@@ -115,19 +115,15 @@ def finetune_report(sd: StableDiffusion, probe: StyleProbe, style_prompts: list,
     share = (lambda im: {}) if probe is None else (lambda im: {'share in the style': probe.rate(im)})
     styled = generate_images(sd, style_prompts, seed)
     r = evaluate(styled, style_prompts)
-    out = {
-        f'style prompts: {k}': v
-        for k, v in {**share(styled), 'colour accuracy': r['colour_acc'], 'digit accuracy': r['digit_acc']}.items()
-    }
+    styled_metrics = {**share(styled), 'colour accuracy': r['colour_acc'], 'digit accuracy': r['digit_acc']}
+    out = {f'style prompts: {k}': v for k, v in styled_metrics.items()}
     if drift_prompts:
         out.update({f'class prompts: {k}': v for k, v in share(generate_images(sd, drift_prompts, seed)).items()})
     ordinary = ordinary or all_prompts() * 2
     images = generate_images(sd, ordinary, seed)
     e = evaluate(images, ordinary)
-    out.update({
-        f'ordinary prompts: {k}': v
-        for k, v in {**share(images), 'prompt accuracy': e['prompt_acc'], 'FID': e['fid']}.items()
-    })
+    ordinary_metrics = {**share(images), 'prompt accuracy': e['prompt_acc'], 'FID': e['fid']}
+    out.update({f'ordinary prompts: {k}': v for k, v in ordinary_metrics.items()})
     return out
 
 # %% ../nbs/12a_finetune.ipynb #e2242b42

@@ -72,10 +72,8 @@ def _init_parameters(cls) -> dict:
 
 def _compatible_options(cls) -> set:
     "Every option of the diffusers schedulers that can share `cls`'s config (an SD 1.x folder's PNDM config, say)."
-    return {
-        k
-        for name in cls._compatibles if hasattr(diffusers, name) for k in _init_parameters(getattr(diffusers, name))
-    }
+    classes = [getattr(diffusers, name) for name in cls._compatibles if hasattr(diffusers, name)]
+    return {k for c in classes for k in _init_parameters(c)}
 
 class Sampler:
     "The training noise schedule, the options of a diffusers scheduler config, and the interface every sampler shares."
@@ -115,22 +113,19 @@ class Sampler:
     def from_config(cls, config, **overrides):
         "This sampler from a pipeline's scheduler config; other schedulers' options are kept unused, as diffusers does."
         filled_in = set(dict(config).get('_use_default_values', []))  # another scheduler's defaults: use ours instead
-        options = {
-            k: v
-            for k, v in {**dict(config), **overrides}.items() if not k.startswith('_') and k not in filled_in
-        }
+        merged = {**dict(config), **overrides}
+        options = {k: v for k, v in merged.items() if not k.startswith('_') and k not in filled_in}
         foreign = _compatible_options(cls.reference) - set(_init_parameters(cls.reference)) - set(cls.defaults)
         sampler = cls(**{k: v for k, v in options.items() if k not in foreign})
-        sampler.config.update({k: v
-                               for k, v in options.items()
-                               if k in foreign})  # e.g. clip_sample, for a DDPM built from it
+        # options of another scheduler (e.g. clip_sample, for a DDPM built from it) are kept in the config, unused
+        sampler.config.update({k: v for k, v in options.items() if k in foreign})
         return sampler
 
     def set_timesteps(self, num_inference_steps: int, device=None):
         "Choose the `num_inference_steps` timesteps (and sigmas) of a sampling loop."
         T = self.config.num_train_timesteps
-        if isinstance(num_inference_steps,
-                      bool) or int(num_inference_steps) != num_inference_steps or num_inference_steps < 1:
+        n = num_inference_steps
+        if isinstance(n, bool) or int(n) != n or n < 1:
             raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {num_inference_steps}")
         if num_inference_steps > T:
             raise ValueError(f"num_inference_steps ({num_inference_steps}) cannot exceed the {T} training timesteps")

@@ -189,8 +189,8 @@ class TextTransformer(nn.Module):
         super().__init__()
         self.config = config
         d = config.hidden_size
-        self.token_emb, self.pos_emb = nn.Embedding(config.vocab_size,
-                                                    d), nn.Embedding(config.max_position_embeddings, d)
+        self.token_emb = nn.Embedding(config.vocab_size, d)
+        self.pos_emb = nn.Embedding(config.max_position_embeddings, d)
         self.layers = nn.ModuleList([
             CLIPLayer(d, config.num_attention_heads, config.intermediate_size, config.hidden_act, config.layer_norm_eps)
             for _ in range(config.num_hidden_layers)
