@@ -21,7 +21,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
-from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card
+from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card, training_history, save_history
 from .data import ColourDigits, COLOURS, all_prompts
 from .vae import TINY_SD_DIR
 from .magic_function import conv_block
@@ -188,6 +188,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
     clip = learn.model.eval().cpu()
     secs = time.time() - start
     save_pretrained_atomic(clip.text_encoder, text_out)
+    save_history(training_history(learn), text_out)                       # the loss curve, beside the weights
     save_pretrained_atomic(clip_tokenizer(), text_out.parent / 'tokenizer')
     save_weights(_Heads(clip), heads_out)
     va = ColourDigits('valid', vrange=(-1, 1))

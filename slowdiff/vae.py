@@ -19,7 +19,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .data import ColourDigits, LabelledImages
 from .metrics import classify, default_classifier
 
@@ -151,6 +151,7 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *,
     vae.register_to_config(scaling_factor=scaling_factor(vae, ColourDigits('train', vrange=(-1, 1)).images))
     secs = time.time() - start
     save_pretrained_atomic(vae, out)
+    save_history(training_history(learn), out)                            # the loss curve, beside the weights
     r = reconstruction_report(vae, ColourDigits('valid', vrange=(-1, 1)))
     write_model_card(
         out, "tiny SD's VAE: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents", train_vae, args,

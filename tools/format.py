@@ -36,6 +36,8 @@ def reformat(source: str) -> str:
     lines = long_lines(source)
     if not lines or any(magic(l) for l in source.splitlines()): return source
     out, _ = FormatCode(source, style_config=style(), lines=[(i, i) for i in lines])
+    if source.rstrip().endswith(';') and not out.rstrip().endswith(';'):
+        out = out.rstrip() + ';\n'                                       # a cell's final `;` hides its value: keep it
     return out.rstrip('\n') if not source.endswith('\n') else out
 
 
