@@ -173,22 +173,28 @@ TRAINERS = {                                                              # name
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
     'pink': 'sd_tricks:train_pink',
-    'dreambooth': 'finetune:train_dreambooth',
+    'dreambooth': 'finetune:train_dreambooth',                            # lesson 12a's runs: prior 'all', …
+    'dreambooth_class': ('finetune:train_dreambooth', {'prior': 'class'}),
+    'dreambooth_none': ('finetune:train_dreambooth', {'prior': 'none'}),
     'lora': 'finetune:train_lora',
     'finetune': 'finetune:train_finetune',
+    'finetune_no_replay': ('finetune:train_finetune', {'replay': False}),
     'fast': 'distill:train_fast'
 }
-# tiny SD's parts, each learned from those before; and every shipped weight set (a whole DreamBooth U-Net is not)
-CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'lora', 'finetune', 'fast'],
-          'all': [k for k in TRAINERS if k != 'dreambooth']}
+# tiny SD's parts, each learned from those before; and every shipped weight set
+CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none', 'lora',
+                      'finetune', 'finetune_no_replay', 'fast'],
+          'all': list(TRAINERS)}
 TRAIN_NAMES = [*TRAINERS, *CHAINS]
 
 def _trainer(spec):
-    "The train function a `TRAINERS` entry names, its lesson's module imported only now; a function as it is."
-    import importlib
+    "The train function a `TRAINERS` entry names (with its options), its lesson's module imported only now."
+    import importlib, functools
     if callable(spec): return spec
+    spec, options = (spec, {}) if isinstance(spec, str) else spec
     module, name = spec.split(':')
-    return getattr(importlib.import_module(f'slowdiff.{module}'), name)
+    fn = getattr(importlib.import_module(f'slowdiff.{module}'), name)
+    return functools.partial(fn, **options) if options else fn
 
 def _progress_file(name: str, progress_dir=None) -> Path:
     "Where a chain's run notes the models it finished (default: in the weights folder)."
@@ -213,9 +219,6 @@ def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, pr
     if epochs is not None and epochs < 1: raise CLIError(f"--epochs must be at least 1; got {epochs}")
     if name in CHAINS and (epochs or out):
         raise CLIError(f"--epochs and --out work for one model at a time, not {name!r}")
-    if name == 'dreambooth' and out is None:
-        raise CLIError(
-            "dreambooth trains the whole U-Net into a new pipeline folder: give --out (or train lora, a small adapter)")
     if out is not None:
         out = _writable_dir(out)
         if name == 'unet' and not (out / 'vae').is_dir():
@@ -239,9 +242,9 @@ def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, pr
 def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}"],
                   epochs: int = None,  # epochs (default: the model card's); one name only
                   out: str = None):    # output folder (default: replace the shipped weights); one name only
-    """Retrain a shipped weight set (or all of them) with its model card's settings; `dreambooth` (the whole U-Net, not
-    shipped) needs --out. A checkpoint is saved after every epoch; run the same command again after an interruption and
-    it carries on. Under `accelerate launch` (`accelerate launch -m slowdiff train lora`), dreambooth, lora and finetune
+    """Retrain a shipped weight set (or all of them) with its model card's settings; with --out, `dreambooth` writes a
+    whole pipeline folder. A checkpoint is saved after every epoch; run the same command again after an interruption
+    and it carries on. Under `accelerate launch` (`accelerate launch -m slowdiff train lora`), dreambooth, lora and finetune
     train data-parallel."""
     train(name, epochs, out)
 

@@ -126,10 +126,9 @@ class Sampler:
         T = self.config.num_train_timesteps
         n = num_inference_steps
         if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {num_inference_steps}")
-        if num_inference_steps > T:
-            raise ValueError(f"num_inference_steps ({num_inference_steps}) cannot exceed the {T} training timesteps")
-        self.num_inference_steps = int(num_inference_steps)
+            raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {n}")
+        if n > T: raise ValueError(f"num_inference_steps ({n}) cannot exceed the {T} training timesteps")
+        self.num_inference_steps = int(n)
         self._set(self.num_inference_steps)
         self.timesteps = self.timesteps.to(device)
 

@@ -21,7 +21,7 @@ from torch.utils.data import TensorDataset
 from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write, LOAD_ERRORS
-from .training import fit_one_cycle_resumable, checkpoint_path
+from .training import fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
 from .sd_loop import StableDiffusion, SDOutput
 from .vae import encode_images
@@ -266,6 +266,7 @@ def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, out=None) -> 
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(path), seed=seed)
     secs = time.time() - start
+    save_history(training_history(learn), path.parent)                   # the loss curve, beside the embedding
     vec = learn.model.row.vec.detach()
     with torch.no_grad():
         sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec

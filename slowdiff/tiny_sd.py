@@ -23,7 +23,7 @@ from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
 from .core import seed_everything, get_device
 from .support import save_pretrained_atomic, load_pretrained
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .data import ColourDigits, all_prompts
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize
@@ -194,5 +194,7 @@ def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, seed: int = 42, out=None, 
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out / 'unet'), p_uncond=p_uncond, snr_gamma=snr_gamma,
                             seed=seed)
     secs = time.time() - start
+    history = training_history(learn)
     save_tiny_sd(learn.model.unet.eval().cpu(), out)
+    save_history(history, out / 'unet')                                  # the loss curve, beside the U-Net
     return write_tiny_sd_card(out, args, secs)
