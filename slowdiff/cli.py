@@ -244,8 +244,8 @@ def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}
                   out: str = None):    # output folder (default: replace the shipped weights); one name only
     """Retrain a shipped weight set (or all of them) with its model card's settings; with --out, `dreambooth` writes a
     whole pipeline folder. A checkpoint is saved after every epoch; run the same command again after an interruption
-    and it carries on. Under `accelerate launch` (`accelerate launch -m slowdiff train lora`), dreambooth, lora and finetune
-    train data-parallel."""
+    and it carries on. Under `accelerate launch` (`accelerate launch -m slowdiff train lora`), dreambooth, lora and
+    finetune train data-parallel."""
     train(name, epochs, out)
 
 # %% ../nbs/14_cli.ipynb #e9c02fa6

@@ -26,7 +26,7 @@ from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTokenizer
 from .core import WEIGHTS_DIR, seed_everything, get_device
 from .support import save_pretrained_atomic, load_pretrained
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path
+from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .vae import load_vae
 from .tiny_sd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder
 from .data import all_prompts
@@ -262,6 +262,8 @@ def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, g
     start = time.time()
     fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance_scale=guidance_scale, seed=seed)
     secs = time.time() - start
+    history = training_history(learn)
     save_fast(learn.model.unet.eval().cpu(), out)
+    save_history(history, out)                                            # the loss curve, beside the student
     write_fast_card(out, args, secs)
     return out
