@@ -11,7 +11,7 @@ __all__ = ['LAPLACIAN', 'DigitColourNet', 'digit_colour_loss', 'digit_accuracy',
            'pixel_features', 'pixel_measures', 'train_classifier']
 
 # %% ../nbs/05_metrics.ipynb #a7237aa8
-import functools
+import functools, re
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import linalg
 from fastai.learner import Learner
@@ -115,7 +115,7 @@ def parse_prompt(prompt):
     "(digit, colour or None) from a caption, a (digit, colour) pair or a digit."
     if isinstance(prompt, (int, np.integer)): return int(prompt), None
     if isinstance(prompt, tuple): return int(prompt[0]), prompt[1]
-    words = prompt.lower().replace(',', ' ').split()
+    words = re.findall(r"[a-z0-9]+", prompt.lower())                    # words and numerals, punctuation dropped
     digits = [DIGIT_WORDS.index(w) if w in DIGIT_WORDS else int(w) for w in words if w in DIGIT_WORDS or w.isdigit()]
     colours = [w for w in words if w in COLOURS]
     if len(digits) != 1: raise ValueError(f"cannot read one digit (0-9 or zero-nine) from the prompt {prompt!r}")

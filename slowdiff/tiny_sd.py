@@ -153,12 +153,13 @@ def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0,
 
 QUALITY_SETTINGS = [('euler', 5.0), ('euler', 4.0), ('euler', 3.0), ('dpm++2m', 4.0), ('dpm++2m', 5.0)]
 
-def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0) -> dict:
-    """Prompt accuracy and FID (lesson 05) over all 80 prompts × `n_per` at 20 steps, for each (sampler, guidance);
-    each setting's images (N, 3, 32, 32) are kept under 'images'."""
+def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0,
+                  phrasing: str = 'a {colour} {word}') -> dict:
+    """Prompt accuracy and FID (lesson 05) over all 80 prompts in `phrasing` × `n_per` at 20 steps, for each
+    (sampler, guidance); each setting's images (N, 3, 32, 32) are kept under 'images'."""
     from slowdiff.metrics import evaluate
     from slowdiff.samplers import SAMPLERS, sampler_key
-    shipped, ps, out = pipe.scheduler, all_prompts() * n_per, {}
+    shipped, ps, out = pipe.scheduler, all_prompts(phrasing) * n_per, {}
     for name, w in settings:
         pipe.scheduler = SAMPLERS[sampler_key(name)][1].from_config(shipped.config)
         images = pipeline_images(pipe, ps, guidance_scale=w, seed=seed)  # (80 n_per, 3, 32, 32)
