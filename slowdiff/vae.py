@@ -221,7 +221,8 @@ def sd_vae_loss(rec: str = 'l1', kl_weight: float = 1e-6, perceptual_weight: flo
 
 def check_recipe(recipe: str) -> dict:
     "The settings of `recipe`, or a clear error naming the recipes."
-    if recipe not in VAE_RECIPES: raise ValueError(f"unknown VAE recipe {recipe!r}: choose from {', '.join(VAE_RECIPES)}")
+    if recipe not in VAE_RECIPES:
+        raise ValueError(f"unknown VAE recipe {recipe!r}: choose from {', '.join(VAE_RECIPES)}")
     return {'perceptual_weight': 0.0, 'disc_weight': 0.0, 'disc_start': 0.3, **VAE_RECIPES[recipe]}
 
 def vae_folder(recipe: str = 'mse') -> Path:
@@ -234,8 +235,9 @@ def recipe_learner(recipe: str = 'mse', kl_weight: float = 1e-6, seed: int = 42,
     r = {**check_recipe(recipe), **overrides}
     seed_everything(seed)                                                 # the discriminator's initial weights
     disc = PatchDiscriminator() if r['disc_weight'] else None
-    return vae_learner(kl_weight=kl_weight, seed=seed, loss_func=sd_vae_loss(r['rec'], kl_weight, r['perceptual_weight']),
-                       disc=disc, cbs=[AdversarialCB(r['disc_weight'], r['disc_start'])] if disc else [])
+    return vae_learner(kl_weight=kl_weight, seed=seed, disc=disc,
+                       loss_func=sd_vae_loss(r['rec'], kl_weight, r['perceptual_weight']),
+                       cbs=[AdversarialCB(r['disc_weight'], r['disc_start'])] if disc else [])
 
 # %% ../nbs/07_vae.ipynb #f9de1e2f
 def recipe_notes(recipe: str, kl_weight: float) -> str:
