@@ -170,9 +170,9 @@ TRAINERS = {                                                              # name
     'digit_colour_classifier': 'metrics:train_classifier',
     'cfg_mnist': 'guidance:train_cfg',
     'vae': 'vae:train_vae',
-    'vae_l1': ('vae:train_vae', {'recipe': 'l1'}),                       # lesson 07's comparison
-    'vae_perceptual': ('vae:train_vae', {'recipe': 'perceptual'}),
+    'vae_perceptual': ('vae:train_vae', {'recipe': 'perceptual'}),       # lesson 07's comparison
     'vae_adversarial': ('vae:train_vae', {'recipe': 'adversarial'}),
+    'vae_shown': ('vae:train_vae', {'recipe': 'shown'}),
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
     'pink': 'sd_tricks:train_pink',

@@ -9,7 +9,8 @@ __all__ = ['TINY_SD_DIR', 'RECONSTRUCTION', 'VAE_RECIPES', 'compression_ratio', 
            'MLPAutoencoder', 'vae_loss', 'autoencoder_learner', 'tiny_vae_config', 'KLAutoencoder', 'vae_learner',
            'load_vae', 'latent_means', 'scaling_factor', 'encode_images', 'decode_latents', 'round_trip',
            'reconstruction_report', 'unit_channels', 'PerceptualDistance', 'PatchDiscriminator', 'adaptive_weight',
-           'AdversarialCB', 'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'recipe_notes', 'train_vae']
+           'AdversarialCB', 'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'shown_mse', 'recipe_notes',
+           'train_vae']
 
 # %% ../nbs/07_vae.ipynb #804fd0ca
 import math, time
@@ -204,11 +205,11 @@ class AdversarialCB(Callback):
 # %% ../nbs/07_vae.ipynb #422480ad
 RECONSTRUCTION = {'mse': F.mse_loss, 'l1': F.l1_loss}
 VAE_RECIPES = {  # name: the loss; 'mse' is tiny SD's own VAE, above
-    'mse': dict(rec='mse'), 'l1': dict(rec='l1'), 'perceptual': dict(rec='l1', perceptual_weight=1.0),
-    'adversarial': dict(rec='l1', perceptual_weight=1.0, disc_weight=0.5, disc_start=0.3)}
+    'mse': dict(rec='mse'), 'perceptual': dict(rec='mse', perceptual_weight=0.01),
+    'adversarial': dict(rec='mse', perceptual_weight=0.01, disc_weight=0.5, disc_start=0.3)}
 
 def sd_vae_loss(rec: str = 'l1', kl_weight: float = 1e-6, perceptual_weight: float = 0.0):
-    "Loss for (recon, mu, logvar): pixel loss `rec` ('mse' or 'l1') + `perceptual_weight` × perceptual + KL."
+    "Loss for (recon, mu, logvar): pixel loss `rec` ('mse', or SD's 'l1') + `perceptual_weight` × perceptual + KL."
     if rec not in RECONSTRUCTION:
         raise ValueError(f"unknown reconstruction loss {rec!r}: choose from {', '.join(RECONSTRUCTION)}")
     perceptual = PerceptualDistance() if perceptual_weight else None
@@ -239,11 +240,20 @@ def recipe_learner(recipe: str = 'mse', kl_weight: float = 1e-6, seed: int = 42,
                        loss_func=sd_vae_loss(r['rec'], kl_weight, r['perceptual_weight']),
                        cbs=[AdversarialCB(r['disc_weight'], r['disc_start'])] if disc else [])
 
+# %% ../nbs/07_vae.ipynb #36a34d00
+def shown_mse(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    "MSE of what is shown: where the target sits at a bound of [-1, 1], a prediction beyond it is clamped (exact)."
+    return F.mse_loss(torch.where(target.abs() >= 1, recon.clamp(-1, 1), recon), target)
+
+RECONSTRUCTION['shown'] = shown_mse
+VAE_RECIPES['shown'] = dict(rec='shown')
+
 # %% ../nbs/07_vae.ipynb #f9de1e2f
 def recipe_notes(recipe: str, kl_weight: float) -> str:
     "The loss of `recipe` in words, for its model card."
     r = check_recipe(recipe)
-    parts = [r['rec'].upper()] + ([f"{r['perceptual_weight']} × perceptual distance (lesson 05's classifier's four "
+    pixel = {'shown': 'MSE of the shown (clamped) output where the target is at ±1'}.get(r['rec'], r['rec'].upper())
+    parts = [pixel] + ([f"{r['perceptual_weight']} × perceptual distance (lesson 05's classifier's four "
                                    'conv blocks, LPIPS-style)'] if r['perceptual_weight'] else [])
     parts += [f'{kl_weight} × KL']
     if r['disc_weight']:
