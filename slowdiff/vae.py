@@ -8,12 +8,11 @@ Docs: https://slowdiff.github.io/slowdiff/vae.html.md"""
 __all__ = ['TINY_SD_DIR', 'RECONSTRUCTION', 'VAE_RECIPES', 'compression_ratio', 'reparameterise', 'kl_divergence',
            'MLPAutoencoder', 'vae_loss', 'autoencoder_learner', 'tiny_vae_config', 'KLAutoencoder', 'vae_learner',
            'load_vae', 'latent_means', 'scaling_factor', 'encode_images', 'decode_latents', 'round_trip',
-           'reconstruction_report', 'unit_channels', 'PerceptualDistance', 'PatchDiscriminator', 'adaptive_weight',
-           'AdversarialCB', 'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'shown_mse', 'recipe_notes',
-           'train_vae']
+           'reconstruction_report', 'PerceptualDistance', 'PatchDiscriminator', 'adaptive_weight', 'AdversarialCB',
+           'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'shown_mse', 'recipe_notes', 'train_vae']
 
 # %% ../nbs/07_vae.ipynb #804fd0ca
-import math, time
+import math, time, copy
 import torch, torch.nn as nn, torch.nn.functional as F
 from pathlib import Path
 from fastai.learner import Learner
@@ -151,23 +150,19 @@ def reconstruction_report(vae: AutoencoderKL, ds: ColourDigits) -> dict:
                 digit_acc_originals=acc(d0, ds.digits), digit_agreement=acc(d, d0), colour_agreement=acc(c, c0))
 
 # %% ../nbs/07_vae.ipynb #bf7152ad
-def unit_channels(h: torch.Tensor) -> torch.Tensor:
-    "Each position's feature vector (along dim 1) scaled to unit length, as LPIPS does."
-    return h / (h.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-
 class PerceptualDistance(nn.Module):
     """LPIPS-style distance of images in [-1, 1]: squared differences of the unit-length features of lesson 05's
     frozen classifier's four conv blocks, averaged over positions, one term per block; `per_block` keeps them apart."""
     def __init__(self, clf=None):
         super().__init__()
-        self.blocks = (clf or default_classifier()).body[:4]
+        self.blocks = copy.deepcopy((clf or default_classifier()).body[:4])   # a copy: the shared judge stays as is
         self.requires_grad_(False)
     def train(self, mode: bool = True): return super().train(False)    # frozen: batch norm keeps its statistics
     def forward(self, x, y, per_block: bool = False):
         x, y, d = (x + 1) / 2, (y + 1) / 2, []                            # the classifier reads [0, 1]
         for block in self.blocks:
             x, y = block(x), block(y)                                     # (B, C, H, W): 32, 32, 64, 128 channels
-            d.append((unit_channels(x) - unit_channels(y)).pow(2).sum(1).mean())
+            d.append((F.normalize(x, dim=1) - F.normalize(y, dim=1)).pow(2).sum(1).mean())   # unit vectors, as LPIPS
         return torch.stack(d) if per_block else sum(d)
 
 # %% ../nbs/07_vae.ipynb #0e5e0e4c
