@@ -172,7 +172,7 @@ TRAINERS = {                                                              # name
     'vae': 'vae:train_vae',
     'vae_perceptual': ('vae:train_vae', {'recipe': 'perceptual'}),       # lesson 07's comparison
     'vae_adversarial': ('vae:train_vae', {'recipe': 'adversarial'}),
-    'vae_shown': ('vae:train_vae', {'recipe': 'shown'}),
+    'vae_mse': ('vae:train_vae', {'recipe': 'mse'}),
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
     'pink': 'sd_tricks:train_pink',

@@ -200,7 +200,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
     }
     card = dict(trainer=train_clip, args=args, wall_time_s=secs, metrics=metrics,
                 data='ColourDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
-                     '4 caption templates')
+                     'captions in the 16 phrasings of `slowdiff.data.PHRASINGS`')
     write_model_card(
         text_out, "tiny SD's text encoder: the text side of a tiny CLIP", **card,
         notes='transformers `CLIPTextModel`: vocabulary 49,408 and 77 positions as SD 1.x, 4 layers, width 64, '

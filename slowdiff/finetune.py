@@ -28,7 +28,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .support import save_pretrained_atomic, load_weights, LOAD_ERRORS
-from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, CAPTION_TEMPLATES, HELD_OUT_COLOURS,
+from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASINGS, HELD_OUT_COLOURS,
                            all_prompts)
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
@@ -129,7 +129,7 @@ def finetune_report(sd: StableDiffusion, probe: StyleProbe, style_prompts: list,
 # %% ../nbs/12a_finetune.ipynb #e2242b42
 def caption_words() -> set:
     "Every word of tiny SD's training captions (colours, digit words and numerals, template words)."
-    words = {w for t in CAPTION_TEMPLATES for w in t.split() if '{' not in w}
+    words = {w.strip('.,') for t in PHRASINGS for w in t.split() if '{' not in w}
     return words | set(COLOURS) | set(DIGIT_WORDS) | {str(d) for d in range(10)}
 
 def check_identifier(tokenizer, token: str) -> str:
