@@ -169,8 +169,9 @@ def quality_table(pipe, n_per: int = 5, settings=QUALITY_SETTINGS, seed: int = 0
     return out
 
 def phrasing_accuracy(pipe, phrasings, setting=('dpm++2m', 4.0), n_per: int = 1) -> dict:
-    "Prompt accuracy of `quality_table` in each of `phrasings` (its 80 prompts × `n_per`): {phrasing: accuracy}."
-    return {p: quality_table(pipe, n_per, [setting], phrasing=p)[setting]['prompt_acc'] for p in phrasings}
+    "`quality_table`'s accuracies in each of `phrasings` (its 80 prompts × `n_per`): {phrasing: {name: accuracy}}."
+    tables = {p: quality_table(pipe, n_per, [setting], phrasing=p)[setting] for p in phrasings}
+    return {p: {k: v for k, v in r.items() if k.endswith('acc')} for p, r in tables.items()}   # no images
 
 PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': PHRASINGS[4:],
                    'held out': HELD_OUT_PHRASINGS}   # the grammar's four first templates, twelve more; never trained
@@ -188,7 +189,7 @@ def write_tiny_sd_card(folder, args: dict, secs: float):
     for k in ('background', 'speckle', 'sharpness', 'pixel_fid'):
         metrics[f'dpm++2m, guidance 4.0: {k} (real digits {pix[k + "_real"]:.4g})'] = pix[k]
     for group, phrasings in PHRASING_GROUPS.items():
-        accs = list(phrasing_accuracy(pipe, phrasings).values())
+        accs = [r['prompt_acc'] for r in phrasing_accuracy(pipe, phrasings).values()]
         metrics[f'{group} ({len(phrasings)} phrasings × 80 prompts), dpm++2m, guidance 4.0: prompt accuracy, '
                 'mean (lowest)'] = f'{sum(accs) / len(accs):.3f} ({min(accs):.3f})'
     write_model_card(

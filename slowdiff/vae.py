@@ -259,10 +259,11 @@ def colour_pairs(ds: ColourDigits, n: int = 200, seed: int = 0):
 def two_colour_report(vae: AutoencoderKL, ds: ColourDigits, n: int = 200, seed: int = 0) -> dict:
     "How often the classifier reads each half of `n` two-colour pairs' round trips as it reads the original half."
     x, _, _ = colour_pairs(ds, n, seed)
-    rec, clf = round_trip(vae, x), default_classifier()                   # (n, 3, 32, 64)
-    halves = [(slice(0, 32), 'left'), (slice(32, 64), 'right')]
-    read = lambda im: [torch.stack(r) for r in zip(*[classify(clf, (im[..., s] + 1) / 2) for s, _ in halves])]
-    (d, c), (d0, c0) = read(rec), read(x)                                 # (2, n) each: digits, colours
+    clf = default_classifier()
+    def read(images):                                                     # digits, colours of both halves: (2n,) each
+        d, c = zip(*[classify(clf, (images[..., s] + 1) / 2) for s in (slice(0, 32), slice(32, 64))])
+        return torch.cat(d), torch.cat(c)
+    (d, c), (d0, c0) = read(round_trip(vae, x)), read(x)
     return dict(colour_agreement=(c == c0).float().mean().item(), digit_agreement=(d == d0).float().mean().item())
 
 # %% ../nbs/07_vae.ipynb #8fb57f9b
