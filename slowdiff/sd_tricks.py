@@ -6,8 +6,9 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 
 # %% auto #0
 __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_mask', 'inpaint', 'lerp', 'slerp', 'loss_guidance',
-           'blue_loss', 'add_token', 'inversion_captions', 'inversion_learner', 'save_learned_embeds',
-           'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames', 'save_gif']
+           'blue_loss', 'stroke_colour_loss', 'add_token', 'inversion_captions', 'inversion_learner',
+           'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames',
+           'save_gif']
 
 # %% ../nbs/12_sd_tricks.ipynb #bd629568
 import pickle, warnings
@@ -22,7 +23,7 @@ from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write, LOAD_ERRORS
 from .training import fit_one_cycle_resumable, checkpoint_path, training_history, save_history
-from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS
+from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS, colour_rgb
 from .sd_loop import StableDiffusion, SDOutput
 from .vae import encode_images
 from .samplers import noise_like
@@ -115,22 +116,34 @@ def _sigma(scheduler, t) -> float:
     s = ((1 - ac) / ac) ** 0.5
     return float(np.interp(float(t), np.arange(len(s)), s.numpy()))
 
-def loss_guidance(sd: StableDiffusion, loss_fn, scale: float = 2000.0, every: int = 1):
-    "A `before_step` hook: every `every` steps, latents −= σ² × the gradient of `loss_fn(decoded x0 in [-1, 1])`."
+def loss_guidance(sd: StableDiffusion, loss_fn, scale: float = 2000.0, every: int = 1, start: float = 0.0,
+                  sigma_power: float = 2.0):
+    """A `before_step` hook: every `every` steps from `start` (a fraction of the loop) on, latents −= σ^`sigma_power`
+    × `scale` × the gradient of `loss_fn(decoded x0 in [-1, 1])`. The defaults are the fastai lesson's σ² from the
+    first step."""
+    if not 0 <= start < 1: raise ValueError(f"start must be a fraction of the steps in [0, 1); got {start!r}")
     def hook(i, t, x, eps):
-        if i % every: return x
+        if i % every or i < start * len(sd.scheduler.timesteps): return x
         sigma = _sigma(sd.scheduler, t)
         with torch.enable_grad():
             xg = x.detach().requires_grad_()
             x0 = scheduler_x0(sd.scheduler, eps, t, xg)                   # (B, 4, h, w)  predicted clean latents
             loss = loss_fn(sd.vae.decode(x0 / sd.vae.config.scaling_factor).sample) * scale
             grad, = torch.autograd.grad(loss, xg)
-        return x.detach() - grad * sigma ** 2
+        return x.detach() - grad * sigma ** sigma_power
     return hook
 
 def blue_loss(images: torch.Tensor, target: float = 0.9) -> torch.Tensor:
-    "How far the images' mean blue channel (in [0, 1]) is from `target`."
+    "How far the images' mean blue channel (in [0, 1]) is from `target`: the fastai lesson's loss, every pixel alike."
     return ((images[:, 2] + 1) / 2 - target).abs().mean()
+
+def stroke_colour_loss(images: torch.Tensor, colour: str = 'blue') -> torch.Tensor:
+    """How far the strokes of `images` (B, 3, H, W) in [-1, 1] are from `colour`: each pixel against the colour at its
+    own brightness, weighted by that brightness (held fixed), so the black background does not count."""
+    x = (images + 1) / 2                                                  # (B, 3, H, W) in [0, 1]
+    b = x.amax(1, keepdim=True).detach()                                  # (B, 1, H, W) brightness: the weights
+    target = b * colour_rgb(colour).to(x)[:, None, None]                  # the same brightness in `colour`
+    return ((x - target).abs() * b).sum() / (3 * b.sum())
 
 # %% ../nbs/12_sd_tricks.ipynb #bf1b8d13
 def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
