@@ -173,6 +173,7 @@ TRAINERS = {                                                              # name
     'vae_perceptual': ('vae:train_vae', {'recipe': 'perceptual'}),       # lesson 07's comparison
     'vae_adversarial': ('vae:train_vae', {'recipe': 'adversarial'}),
     'vae_mse': ('vae:train_vae', {'recipe': 'mse'}),
+    'vae_decoder': 'vae:finetune_decoder',                                # tiny SD's VAE: 'vae' with its decoder tuned
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
     'pink': 'sd_tricks:train_pink',
@@ -185,8 +186,8 @@ TRAINERS = {                                                              # name
     'fast': 'distill:train_fast'
 }
 # tiny SD's parts, each learned from those before; and every shipped weight set
-CHAINS = {'tiny_sd': ['vae', 'clip', 'unet', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none', 'lora',
-                      'finetune', 'finetune_no_replay', 'fast'],
+CHAINS = {'tiny_sd': ['vae', 'vae_decoder', 'clip', 'unet', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none',
+                      'lora', 'finetune', 'finetune_no_replay', 'fast'],
           'all': list(TRAINERS)}
 TRAIN_NAMES = [*TRAINERS, *CHAINS]
 

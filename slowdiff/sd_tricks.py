@@ -268,7 +268,7 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
     return (pixel_colour(x, palette) == palette.index('pink')).float().mean().item()
 
 # %% ../nbs/12_sd_tricks.ipynb #fd208fd8
-def train_pink(epochs: int = 20, lr: float = 5e-2, seed: int = 42, out=None) -> Path:
+def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None) -> Path:
     "Learn the `<pink>` token on 64 pink digits with the shipped tiny SD; save it and its card into folder `out`."
     args = dict(locals())                                                 # this call's arguments: the card's command
     import time

