@@ -174,7 +174,7 @@ def phrasing_accuracy(pipe, phrasings, setting=('dpm++2m', 4.0), n_per: int = 1)
     return {p: {k: v for k, v in r.items() if k.endswith('acc')} for p, r in tables.items()}   # no images
 
 PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': PHRASINGS[4:],
-                   'held out': HELD_OUT_PHRASINGS}   # the grammar's four first templates, twelve more; never trained
+                   'held out': HELD_OUT_PHRASINGS}   # trained: the 4 first templates and 12 more; never trained: 5
 
 # %% ../nbs/10_tiny_sd.ipynb #dfd8f313
 def write_tiny_sd_card(folder, args: dict, secs: float):

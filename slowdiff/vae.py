@@ -280,9 +280,10 @@ def two_colour_batch(x: torch.Tensor, share: float = 0.5) -> torch.Tensor:
 class TwoColourCB(Callback):
     "Train an autoencoder on `two_colour_batch`es: input and target are the same crops."
     def __init__(self, share: float = 0.5): self.share = share
+    def transform(self, x): return two_colour_batch(x, self.share)
     def before_batch(self):
         if not self.training: return
-        x = two_colour_batch(self.xb[0], self.share)
+        x = self.transform(self.xb[0])
         self.learn.xb, self.learn.yb = (x,), (x,)
 
 VAE_RECIPES['two_colour'] = dict(rec='shown', two_colour=0.5)
@@ -308,14 +309,10 @@ def random_colour_batch(x: torch.Tensor, share: float = 0.5) -> torch.Tensor:
     b = ((x[:n] + 1) / 2).amax(1, keepdim=True)                            # (n, 1, H, W) brightness in [0, 1]
     return torch.cat([b * random_colours(n).to(x)[:, :, None, None] * 2 - 1, x[n:]])
 
-class RandomColourCB(Callback):
+class RandomColourCB(TwoColourCB):
     "Train an autoencoder on `random_colour_batch`es (before any two-colour crops are cut)."
     order = TwoColourCB.order - 1
-    def __init__(self, share: float = 0.5): self.share = share
-    def before_batch(self):
-        if not self.training: return
-        x = random_colour_batch(self.xb[0], self.share)
-        self.learn.xb, self.learn.yb = (x,), (x,)
+    def transform(self, x): return random_colour_batch(x, self.share)
 
 def decoder_learner(vae: AutoencoderKL, seed: int = 42, share: float = 0.5) -> Learner:
     "`recipe_learner` of tiny SD's recipe around `vae`, encoder frozen, with `share` of each batch in random colours."
