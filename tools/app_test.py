@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The explorer app (lesson 13, served by `slowdiff explore`) tested in a real browser.
+"""The explorer app (lesson 19, served by `slowdiff explore`) tested in a real browser.
 
     python tools/app_test.py                 # screenshots in _app_check/ (or --shots DIR)
 
