@@ -71,6 +71,7 @@ def model_path(model):
         return fast_sd_path()
     return None if model == TINY_SD else model
 
+# %% ../nbs/20_cli.ipynb #9f9675b6
 def generate(
     prompt: str,  # the text prompt
     negative: str = None,  # negative prompt: guidance pushes away from it
@@ -215,6 +216,7 @@ def _save_train_progress(f: Path, done: list):
     import json
     atomic_write(f, lambda tmp: Path(tmp).write_text(json.dumps(done)))
 
+# %% ../nbs/20_cli.ipynb #a81a01e3
 def train(name: str, epochs: int = None, out=None, trainers: dict = TRAINERS, progress_dir=None):
     """Train `name` (a key of `trainers` or of `CHAINS`) with its defaults, or `epochs` of it into `out`; a chain notes
     its progress in `progress_dir` and, run again after an interruption, skips the models it finished."""
@@ -379,6 +381,7 @@ class ExplorerApp:
     def __enter__(self): return self.start()
     def __exit__(self, *_): self.stop()
 
+# %% ../nbs/20_cli.ipynb #68069419
 def explore(port: int = 8866,          # port to serve on (0: any free port)
             host: str = '127.0.0.1'):  # address to listen on (127.0.0.1: this computer only)
     "Serve the explorer of lesson 19 as a web page with Voilà and print its address; Ctrl-C stops it."

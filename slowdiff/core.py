@@ -6,7 +6,7 @@ Docs: https://slowdiff.github.io/slowdiff/core.html.md"""
 
 # %% auto #0
 __all__ = ['TEST_MODE_NOTE', 'WEIGHTS_DIR', 'get_device', 'seed_everything', 'generators', 'to_pil', 'from_pil', 'show_images',
-           'image_grid', 'in_test', 'FewBatchesCB', 'test_cbs', 'shipped_weights', 'weights_path']
+           'image_grid', 'in_test', 'FewBatchesCB', 'test_cbs', 'train_requested', 'shipped_weights', 'weights_path']
 
 # %% ../nbs/00_core.ipynb #4cbd2b79
 import functools, os, importlib.util
@@ -116,6 +116,11 @@ class FewBatchesCB(Callback):
 def test_cbs(n: int = 3) -> list:
     "`[FewBatchesCB(n)]` under test, else no callbacks: pass to `Learner.fit` so tests train only `n` batches."
     return [FewBatchesCB(n)] if in_test() else []
+
+# %% ../nbs/00_core.ipynb #c886a117
+def train_requested() -> bool:
+    "True when `SLOWDIFF_TRAIN=1` is set (and not under test): lessons then train their models instead of loading them."
+    return os.environ.get('SLOWDIFF_TRAIN', '') == '1' and not in_test()
 
 # %% ../nbs/00_core.ipynb #7cdf9d26
 WEIGHTS_DIR = Path(importlib.util.find_spec('slowdiff').origin).parent / 'weights'

@@ -270,6 +270,7 @@ def check_lora_fits(unet, state: dict, path='the LoRA file'):
                              f"{'does not exist in' if want is None else f'has {want} in'} this U-Net")
     if not any(k.startswith('unet.') for k in state): raise ValueError(f"{path} holds no U-Net LoRA layers")
 
+# %% ../nbs/17_finetune.ipynb #8b068776
 def add_lora_file(unet, path, scale: float = 1.0, name: str = 'lora'):
     "Add the adapters of a diffusers LoRA file (or folder) to `unet` as adapter `name` at `scale`, once checked to fit."
     state = read_lora(path)
@@ -463,6 +464,7 @@ def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, 
         raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
     return _dreambooth(epochs, lr, seed, out or LORA_SKS, prior, token, instance_dir, rank, measure, train_lora, args)
 
+# %% ../nbs/17_finetune.ipynb #4527a901
 def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
                    measure: bool = True) -> Path:
     """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of

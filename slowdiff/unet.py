@@ -135,6 +135,7 @@ class MidBlock(nn.Module):
     def forward(self, x, temb, context):
         return self.res[1](self.attn[0](self.res[0](x, temb), context), temb)   # (B, C, h, w)
 
+# %% ../nbs/15_unet.ipynb #60acd04f
 class UpBlock(nn.Module):
     "ResNet blocks fed the skips (channel concat), each followed by a spatial transformer if `attn`, then upsampling."
     def __init__(self, cin, cout, cprev, temb_dim, layers, attn: dict = None, upsample: bool = True, groups=32,
@@ -198,6 +199,7 @@ class UNetOutput:
     "The U-Net's answer: `.sample` is the predicted noise (B, C, h, w), as in diffusers."
     sample: torch.Tensor
 
+# %% ../nbs/15_unet.ipynb #ddd7bfbc
 class UNet(nn.Module):
     "Stable Diffusion's conditional U-Net, built from a diffusers `UNet2DConditionModel` configuration."
     def __init__(self, config):
@@ -255,6 +257,7 @@ class UNet(nn.Module):
         out = self.conv_out(F.silu(self.norm_out(x)))                       # (B, 4, h, w)
         return UNetOutput(out) if return_dict else (out,)
 
+# %% ../nbs/15_unet.ipynb #271a8e2c
 def frozen_config(config):
     "The configuration as diffusers' `FrozenDict` (attribute access, like `unet.config.sample_size`)."
     from diffusers.configuration_utils import FrozenDict

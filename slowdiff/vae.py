@@ -379,6 +379,7 @@ def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *, k
                    + (" Its encoder is tiny SD's: retraining it means retraining the tiny-SD U-Net." if tiny else ''))
     return vae
 
+# %% ../nbs/07_vae.ipynb #76d4ddcf
 def finetune_decoder(epochs: int = 3, lr: float = 1e-3, seed: int = 42, out=None, *, base=None) -> AutoencoderKL:
     """Fine-tune the decoder of the VAE in `base` (default: `vae_folder(TINY_SD_RECIPE)`) with half of each batch in
     random colours, the encoder frozen; save it as tiny SD's VAE (or into `out`) with its loss curve and model card."""

@@ -115,6 +115,7 @@ class VAEDecoder(nn.Module):
         for blk in self.up: x = blk(x)                                      # (B, C0, h·f, w·f)
         return self.conv_out(F.silu(self.norm_out(x)))                      # (B, 3, h·f, w·f)
 
+# %% ../nbs/16_vae_clip.ipynb #ff510a4e
 class VAE(nn.Module):
     "Stable Diffusion's KL autoencoder, built from a diffusers `AutoencoderKL` configuration."
     def __init__(self, config):
@@ -183,6 +184,7 @@ class TextEncoderOutput:
     pooler_output: torch.Tensor
     hidden_states: tuple = None
 
+# %% ../nbs/16_vae_clip.ipynb #f6bc8f7b
 class TextTransformer(nn.Module):
     "CLIP's text encoder, built from a transformers `CLIPTextConfig`."
     def __init__(self, config):
@@ -244,7 +246,7 @@ class TextTransformer(nn.Module):
         self.config.vocab_size = n
         return new
 
-
+# %% ../nbs/16_vae_clip.ipynb #9b08b3c0
 TEXT_RULES = [(r'^text_model\.', ''), (r'^embeddings\.token_embedding\.', 'token_emb.'),
               (r'^embeddings\.position_embedding\.', 'pos_emb.'), (r'^encoder\.layers\.', 'layers.'),
               (r'\.self_attn\.q_proj\.', '.attn.to_q.'), (r'\.self_attn\.k_proj\.', '.attn.to_k.'),
