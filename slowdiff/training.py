@@ -7,10 +7,10 @@ Docs: https://slowdiff.github.io/slowdiff/training.html.md"""
 # %% auto #0
 __all__ = ['machine_description', 'command', 'write_model_card', 'fit_and_save', 'train_and_card', 'training_history',
            'save_history', 'load_history', 'plot_history', 'checkpoint_path', 'CheckpointCB', 'load_checkpoint',
-           'fit_one_cycle_resumable']
+           'fit_one_cycle_resumable', 'lesson_of', 'training_times']
 
 # %% ../nbs/00b_training.ipynb #65e752de
-import inspect, json, os, platform, random, time, warnings
+import inspect, json, os, platform, random, re, time, warnings
 from pathlib import Path
 import torch
 from fastcore.foundation import L
@@ -145,3 +145,24 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **se
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
     if checkpoint is not None: checkpoint.unlink(missing_ok=True)
     return learn
+
+# %% ../nbs/00b_training.ipynb #9ef73ca5
+def lesson_of(module: str) -> str:
+    "The notebook a slowdiff module is exported from (`'07_vae'` for `'vae'`), read from the module's header line."
+    import importlib
+    head = Path(importlib.import_module(f'slowdiff.{module}').__file__).read_text()[:400]
+    m = re.search(r'File to edit: \.\./nbs/(\w+)\.ipynb', head)
+    return m[1] if m else module
+
+def training_times(weights_dir=None) -> list:
+    """One dict per shipped model card: its lesson, the weights' name, the wall time in seconds, and `shared` when the
+    card says other work shared the cores during the run (so the time is an upper bound)."""
+    from slowdiff.core import WEIGHTS_DIR
+    root, rows = Path(weights_dir or WEIGHTS_DIR), []
+    for card in sorted(root.rglob('README.md')):
+        text = card.read_text()
+        secs, module = re.search(r'\*\*Wall time\*\*: (\d+) s', text), re.search(r'from slowdiff\.(\w+) import', text)
+        if not (secs and module): continue
+        rows.append(dict(lesson=lesson_of(module[1]), name=str(card.parent.relative_to(root)), seconds=int(secs[1]),
+                         shared=bool(re.search(r'shared|other training', text))))
+    return sorted(rows, key=lambda r: (r['lesson'], r['name']))
