@@ -149,8 +149,8 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **se
 # %% ../nbs/00b_training.ipynb #9ef73ca5
 def lesson_of(module: str) -> str:
     "The notebook a slowdiff module is exported from (`'07_vae'` for `'vae'`), read from the module's header line."
-    import importlib
-    head = Path(importlib.import_module(f'slowdiff.{module}').__file__).read_text()[:400]
+    import importlib.util
+    head = Path(importlib.util.find_spec(f'slowdiff.{module}').origin).read_text()[:400]     # (not imported)
     m = re.search(r'File to edit: \.\./nbs/(\w+)\.ipynb', head)
     return m[1] if m else module
 
