@@ -198,7 +198,7 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
 
 # %% ../nbs/05_ddpm.ipynb #a946a0ad
 def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
-    "Train the lesson-04 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
+    "Train the lesson-05 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
     args = dict(locals())                                                 # this call's arguments: the card's command
     return train_and_card(
         ddpm_learner(seed=seed), train_ddpm, args, out or WEIGHTS_DIR / 'ddpm_mnist',

@@ -1,4 +1,4 @@
-"""DDPM needs 1000 network calls per image. Seen as an ODE in the noise level σ, the same trained model can be sampled in 20.
+"""DDPM needs 1000 network calls per image. Written in the noise level σ, sampling is an ODE (or, with fresh noise, an SDE) that the same trained model can follow in 20 calls.
 
 Docs: https://slowdiff.github.io/slowdiff/samplers.html.md"""
 

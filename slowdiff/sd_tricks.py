@@ -119,8 +119,8 @@ def _sigma(scheduler, t) -> float:
 def loss_guidance(sd: StableDiffusion, loss_fn, scale: float = 2000.0, every: int = 1, start: float = 0.0,
                   sigma_power: float = 2.0):
     """A `before_step` hook: every `every` steps from `start` (a fraction of the loop) on, latents −= σ^`sigma_power`
-    × `scale` × the gradient of `loss_fn(decoded x0 in [-1, 1])`. The defaults are the fastai lesson's σ² from the
-    first step."""
+    × `scale` × the gradient of `loss_fn(decoded x0 in [-1, 1])`. The fastai deep dive's recipe is
+    `scale=200, every=5` with σ² (on `50` LMS steps)."""
     if not 0 <= start < 1: raise ValueError(f"start must be a fraction of the steps in [0, 1); got {start!r}")
     def hook(i, t, x, eps):
         if i % every or i < start * len(sd.scheduler.timesteps): return x

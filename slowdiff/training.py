@@ -150,19 +150,22 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **se
 def lesson_of(module: str) -> str:
     "The notebook a slowdiff module is exported from (`'07_vae'` for `'vae'`), read from the module's header line."
     import importlib.util
-    head = Path(importlib.util.find_spec(f'slowdiff.{module}').origin).read_text()[:400]     # (not imported)
+    head = Path(importlib.util.find_spec(f'slowdiff.{module}').origin).read_text()[:2000]     # (not imported)
     m = re.search(r'File to edit: \.\./nbs/(\w+)\.ipynb', head)
     return m[1] if m else module
 
 def training_times(weights_dir=None) -> list:
-    """One dict per shipped model card: its lesson, the weights' name, the wall time in seconds, and `shared` when the
-    card says other work shared the cores during the run (so the time is an upper bound)."""
+    """One dict per training run of the shipped model cards: its lesson, the weights' name, the wall time in seconds, and
+    `shared` when the card says other work shared the cores (the time is an upper bound). Cards with the same command
+    record one run (tiny CLIP and the text encoder it yields): it is counted once, under its first name."""
     from slowdiff.core import WEIGHTS_DIR
-    root, rows = Path(weights_dir or WEIGHTS_DIR), []
+    root, rows, commands = Path(weights_dir or WEIGHTS_DIR), [], set()
     for card in sorted(root.rglob('README.md')):
         text = card.read_text()
-        secs, module = re.search(r'\*\*Wall time\*\*: (\d+) s', text), re.search(r'from slowdiff\.(\w+) import', text)
-        if not (secs and module): continue
+        secs, cmd = re.search(r'\*\*Wall time\*\*: (\d+) s', text), re.search(r'\*\*Command\*\*: `([^`]*)`', text)
+        module = re.search(r'from slowdiff\.(\w+) import', cmd[1]) if cmd else None
+        if not (secs and module) or cmd[1] in commands: continue
+        commands.add(cmd[1])
         rows.append(dict(lesson=lesson_of(module[1]), name=str(card.parent.relative_to(root)), seconds=int(secs[1]),
                          shared=bool(re.search(r'shared|other training', text))))
     return sorted(rows, key=lambda r: (r['lesson'], r['name']))

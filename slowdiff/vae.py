@@ -170,7 +170,7 @@ class PerceptualDistance(nn.Module):
 
 # %% ../nbs/07_vae.ipynb #0e5e0e4c
 class PatchDiscriminator(nn.Module):
-    "A PatchGAN critic: (B, 3, 32, 32) images in [-1, 1] → (B, 1, 8, 8) logits, one per overlapping 10×10 patch."
+    "A PatchGAN critic: (B, 3, 32, 32) images in [-1, 1] → (B, 1, 8, 8) logits, one per overlapping 18×18 patch."
     def __init__(self, ch: int = 32):
         super().__init__()
         self.net = nn.Sequential(

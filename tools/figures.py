@@ -79,9 +79,11 @@ def weight_names() -> list:
 def cards_named(code: str) -> str:
     "The model cards of the shipped weights that `code` names (a folder name in a string, or its path function)."
     texts = []
+    prefixes = re.findall(r"""f['"]([a-z]\w*_)\{""", code)                  # f'dreambooth_{prior}': every such folder
     for name in weight_names():
         top = name.split('/')[0]
-        if re.search(rf"""['"/]{re.escape(top)}['"/]|\b{re.escape(top)}_path\(|\b{re.escape(top)}\b""", code):
+        if re.search(rf"""['"/]{re.escape(top)}['"/]|\b{re.escape(top)}_path\(|\b{re.escape(top)}\b""", code) or \
+                any(top.startswith(p) for p in prefixes):
             texts.append((WEIGHTS / name / 'README.md').read_text())
     return '\n'.join(texts)
 
@@ -147,8 +149,8 @@ def main(paths: list) -> int:
         if p.suffix == '.ipynb':
             md, _, out = notebook_parts(p)
             bad += check_text(p.name, md, every + '\n' + out)
-        else:
-            bad += check_text(p.name, [(0, p.read_text())], every)
+        else:                                                             # the README is made from the index
+            bad += check_text(p.name, [(0, p.read_text())], every + '\n' + notebook_parts(NBS / 'index.ipynb')[2])
     for b in bad: print(b)
     print(f'figures: {len(bad)} figure(s) in prose found in no stored output or card' if bad
           else f'figures: every figure in the prose of {len(paths)} file(s) is in a stored output or card')
