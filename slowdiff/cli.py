@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/cli.html.md"""
 
 # %% auto #0
 __all__ = ['TINY_SD', 'TINY_SD_FAST', 'MODEL_NAMES', 'DEMO_PROMPTS', 'TRAINERS', 'CHAINS', 'TRAIN_NAMES', 'APP_CODE', 'COMMANDS',
-           'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'bench', 'free_port', 'ExplorerApp',
-           'explore', 'main', 'run_main']
+           'REPORT', 'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'bench', 'free_port',
+           'ExplorerApp', 'explore', 'main', 'run_main']
 
 # %% ../nbs/20_cli.ipynb #de678111
 import sys, os, tempfile, time, warnings
@@ -57,8 +57,13 @@ def _check_args(steps, guidance, n, height, width):
         if steps > 1000: raise CLIError(f"--steps must be at most 1000 (the model's training timesteps); got {steps}")
     if guidance is not None: check_number('--guidance', guidance)
     check_number('--n', n, 1)
-    for k, v in (('height', height), ('width', width)):
-        if v is not None and (v < 8 or v % 8): raise CLIError(f"--{k} must be a positive multiple of 8; got {v}")
+    for k, v in (('height', height), ('width', width)):                   # multiples of the model's VAE factor: checked
+        if v is not None and v < 1: raise CLIError(f"--{k} must be a positive number of pixels; got {v}")   # by the loop
+
+def _as_user_error(f, *args, **kwargs):
+    "Call `f`; a `ValueError` or `OSError` it raises is about the user's input here: report it as a `CLIError`."
+    try: return f(*args, **kwargs)
+    except (ValueError, OSError) as e: raise CLIError(str(e).splitlines()[0]) from e
 
 # %% ../nbs/20_cli.ipynb #318d2277
 TINY_SD, TINY_SD_FAST = 'tiny-sd', 'tiny-sd-fast'
@@ -122,16 +127,18 @@ def generate(
     if not prompt.strip():
         print("slowdiff generate: note: an empty prompt is the unconditional prompt; "
               "these are the model's unguided samples", file=sys.stderr)
-    sd = StableDiffusion.from_pretrained(model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
+    sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
         from slowdiff.core import shipped_weights, weights_path
         from slowdiff.finetune import load_lora
-        load_lora(sd, weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora, lora_scale)
+        _as_user_error(load_lora, sd, weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora,
+                       lora_scale)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,
                                                      vae=sd.vae, scheduler=sd.scheduler)))
     h, w = height or sd.default_size, width or sd.default_size
+    _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory
     kw = dict(negative_prompt=negative, steps=steps, guidance_scale=guidance, seed=seed, progress=sys.stderr.isatty())
     if mask_img is not None: imgs = inpaint(sd, init_img, mask_img, [prompt] * n, **kw).images
     elif init_img is not None: imgs = img2img(sd, init_img, [prompt] * n, strength, **kw).images
@@ -410,9 +417,17 @@ def _warn(prog: str, msg, filename: str):
     import slowdiff
     if Path(filename).parent == Path(slowdiff.__file__).parent: print(f"{prog}: warning: {msg}", file=sys.stderr)
 
-def _fail(prog: str, msg: str):
+def _fail(prog: str, msg: str, code: int = 2):
     print(f"{prog}: error: {msg}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(code)
+
+REPORT = 'https://github.com/slowdiff/slowdiff/issues'
+
+def _internal_error(prog: str, e: Exception):
+    "Not the user's mistake: say so, with where to report it and how to see the traceback (exit code 1)."
+    first = (str(e).splitlines() or [''])[0][:300]
+    _fail(prog, f"internal error, not a problem with your input: {type(e).__name__}: {first} "
+                f"(run again with --debug for the traceback, and please report it at {REPORT})", code=1)
 
 def main(argv=None):
     "The `slowdiff` console script: `slowdiff COMMAND [options]`."
@@ -420,6 +435,8 @@ def main(argv=None):
     if not argv or argv[0] in ('-h', '--help'):
         print("usage: slowdiff {" + ','.join(COMMANDS) + "} [options]   (slowdiff COMMAND --help for its options)")
         return 0 if argv else 2
+    debug = '--debug' in argv                                            # a traceback instead of one line
+    argv = [a for a in argv if a != '--debug']
     cmd, rest = argv[0], argv[1:]
     if cmd not in COMMANDS: _fail('slowdiff', f"unknown command {cmd!r}: choose from {', '.join(COMMANDS)}")
     prog = f'slowdiff {cmd}'
@@ -431,8 +448,13 @@ def main(argv=None):
             warnings.simplefilter('ignore', FutureWarning)
             warnings.showwarning = lambda msg, cat, filename, *_, **__: _warn(prog, msg, filename)
             COMMANDS[cmd](**args)
-    except (CLIError, ValueError, FileNotFoundError, OSError) as e: _fail(prog, str(e))
+    except CLIError as e:
+        if debug: raise
+        _fail(prog, str(e))
     except KeyboardInterrupt: _fail(prog, 'interrupted')
+    except Exception as e:
+        if debug: raise
+        _internal_error(prog, e)
     return 0
 
 # %% ../nbs/20_cli.ipynb #15c9ca2f

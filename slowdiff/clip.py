@@ -21,6 +21,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
+from .support import cache_dir as _cache_dir
 from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card, training_history, save_history
 from .data import ColourDigits, COLOURS, all_prompts
 from .vae import TINY_SD_DIR
@@ -54,11 +55,6 @@ def build_clip_tokenizer() -> CLIPTokenizer:
     return CLIPTokenizer(vocab={t: i for i, t in enumerate(vocab)}, merges=merges, model_max_length=77)
 
 # %% ../nbs/08_clip.ipynb #dd36d179
-def _cache_dir() -> Path:
-    return Path(
-        os.environ.get('SLOWDIFF_CACHE') or Path(os.environ.get('XDG_CACHE_HOME',
-                                                                Path.home() / '.cache')) / 'slowdiff')
-
 KNOWN_IDS = {  # prompt: ids of openai/clip-vit-large-patch14 (Stable Diffusion 1.x's tokenizer)
     'a photograph of an astronaut riding a horse': [49406, 320, 8853, 539, 550, 18376, 6765, 320, 4558, 49407],
     'a photo of a cat': [49406, 320, 1125, 539, 320, 2368, 49407],

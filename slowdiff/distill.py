@@ -7,14 +7,13 @@ Docs: https://slowdiff.github.io/slowdiff/distill.html.md"""
 # %% auto #0
 __all__ = ['FAST_DIR', 'lcm_timesteps', 'boundary_scalings', 'predict_x0', 'consistency_fn', 'guided_ddim_step',
            'ConsistencyModel', 'pseudo_huber', 'LCDCB', 'lcd_learner', 'lcm_scheduler', 'save_fast', 'load_fast_unet',
-           'quiet_progress', 'fast_sd_path', 'lcm_step_timesteps', 'consistency_sample', 'timed_images',
-           'fast_settings', 'compare_fast', 'write_fast_card', 'train_fast']
+           'fast_sd_path', 'lcm_step_timesteps', 'consistency_sample', 'timed_images', 'fast_settings', 'compare_fast',
+           'write_fast_card', 'train_fast']
 
 # %% ../nbs/18_distill.ipynb #dfa45595
 import copy, inspect, json, os, time
 from pathlib import Path
 from types import SimpleNamespace
-from contextlib import contextmanager
 import numpy as np, torch, torch.nn as nn
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
@@ -25,7 +24,7 @@ from diffusers import UNet2DConditionModel, LCMScheduler, StableDiffusionPipelin
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTokenizer
 from .core import WEIGHTS_DIR, seed_everything, get_device
-from .support import save_pretrained_atomic, load_pretrained
+from .support import save_pretrained_atomic, load_pretrained, cache_dir, quiet_loading
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .vae import load_vae
 from .tiny_sd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder
@@ -146,18 +145,6 @@ def load_fast_unet(folder=None) -> UNet2DConditionModel:
     return load_pretrained(UNet2DConditionModel, Path(folder or FAST_DIR) / 'unet', 'distilled U-Net',
                            'train one with slowdiff.distill.train_fast()', torch_dtype=torch.float32)
 
-@contextmanager
-def quiet_progress():
-    "diffusers' and transformers' progress bars off inside the block (a local copy needs none), as they were after it."
-    from diffusers.utils import logging as d_log
-    from transformers.utils import logging as t_log
-    was = d_log.is_progress_bar_enabled(), t_log.is_progress_bar_enabled()
-    d_log.disable_progress_bar(); t_log.disable_progress_bar()
-    try: yield
-    finally:
-        if was[0]: d_log.enable_progress_bar()
-        if was[1]: t_log.enable_progress_bar()
-
 def _sources(folder: Path) -> dict:
     "Size and change time of every file a fast pipeline folder is assembled from."
     files = sorted(p for d in (folder, tiny_sd_path()) for p in Path(d).rglob('*') if p.is_file() and p.suffix != '.md')
@@ -165,11 +152,11 @@ def _sources(folder: Path) -> dict:
 
 def fast_sd_path(folder=None, cache=None) -> Path:
     """A complete diffusers pipeline folder (`StableDiffusionPipeline` with an `LCMScheduler`) for the distilled U-Net
-    in `folder` and tiny SD's VAE, text encoder and tokenizer: assembled once in `cache` (default ~/.cache/slowdiff/),
+    in `folder` and tiny SD's VAE, text encoder and tokenizer: assembled once in `cache` (default: in `cache_dir()`),
     rebuilt when a part changes."""
     folder = Path(folder or FAST_DIR)
     if not (folder / 'unet' / 'config.json').exists(): load_fast_unet(folder)   # (its one-line error)
-    cache = Path(cache or Path(os.environ.get('XDG_CACHE_HOME', '~/.cache')).expanduser() / 'slowdiff' / folder.name)
+    cache = Path(cache or cache_dir() / folder.name)
     sources, stamp = _sources(folder), cache / 'slowdiff_sources.json'
     if stamp.exists() and json.loads(stamp.read_text()) == sources: return cache
     tiny = tiny_sd_path()
@@ -183,7 +170,7 @@ def fast_sd_path(folder=None, cache=None) -> Path:
         pipe.save_pretrained(tmp)
         (Path(tmp) / 'slowdiff_sources.json').write_text(json.dumps(sources))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    with quiet_progress(): return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), cache)
+    with quiet_loading(): return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), cache)
 
 # %% ../nbs/18_distill.ipynb #f6cdbaf6
 def lcm_step_timesteps(steps: int, T: int = 1000, original_steps: int = 50) -> torch.Tensor:

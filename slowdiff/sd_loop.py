@@ -18,7 +18,8 @@ from diffusers.utils.torch_utils import randn_tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import get_device, generators
-from .support import check_number, free_memory_bytes, hub_offline, hub_reachable
+import contextlib
+from .support import quiet_loading, check_number, free_memory_bytes, hub_offline, hub_reachable
 from .clip import tokenize
 from .samplers import sampler_key, step_kwargs, SAMPLERS
 from .tiny_sd import tiny_sd_path
@@ -62,19 +63,18 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
     offline = not local and (hub_offline() or not hub_reachable())      # then only the local cache is tried: no retries
     device = torch.device(device or get_device()); dtype = dtype or _default_dtype(device)
     from diffusers import DiffusionPipeline
-    from transformers.utils import logging as hf_logging
-    bars = hf_logging.is_progress_bar_enabled()
-    if local: hf_logging.disable_progress_bar()                          # a bar is for downloads, not a local folder
     try:
         kw = dict(local_files_only=local or offline)
         cfg = DiffusionPipeline.load_config(src, **kw)
         import diffusers; sched_cls = getattr(diffusers, cfg['scheduler'][1])
         mkw = dict(kw, low_cpu_mem_usage=False)                            # (no `accelerate` needed)
-        comps = dict(tokenizer=CLIPTokenizer.from_pretrained(src, subfolder='tokenizer', **kw),
-                     text_encoder=CLIPTextModel.from_pretrained(src, subfolder='text_encoder', torch_dtype=dtype, **kw),
-                     unet=UNet2DConditionModel.from_pretrained(src, subfolder='unet', torch_dtype=dtype, **mkw),
-                     vae=AutoencoderKL.from_pretrained(src, subfolder='vae', torch_dtype=dtype, **mkw),
-                     scheduler=sched_cls.from_pretrained(src, subfolder='scheduler', **kw))
+        with quiet_loading() if local else contextlib.nullcontext():     # a bar is for downloads, not a local folder
+            comps = dict(
+                tokenizer=CLIPTokenizer.from_pretrained(src, subfolder='tokenizer', **kw),
+                text_encoder=CLIPTextModel.from_pretrained(src, subfolder='text_encoder', torch_dtype=dtype, **kw),
+                unet=UNet2DConditionModel.from_pretrained(src, subfolder='unet', torch_dtype=dtype, **mkw),
+                vae=AutoencoderKL.from_pretrained(src, subfolder='vae', torch_dtype=dtype, **mkw),
+                scheduler=sched_cls.from_pretrained(src, subfolder='scheduler', **kw))
     except (OSError, ValueError, AttributeError) as e:             # (hub errors are OSErrors)
         if offline:
             why = 'HF_HUB_OFFLINE is set' if hub_offline() else 'the Hugging Face hub cannot be reached'
@@ -83,8 +83,6 @@ def load_components(name_or_path=None, device=None, dtype=None) -> dict:
         raise OSError(
             f"could not load Stable Diffusion from {src!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
             "check the name, the network, or that the folder is complete") from e
-    finally:
-        if bars: hf_logging.enable_progress_bar()
     if len(comps['tokenizer']) < 1000:  # transformers builds an empty one when files are missing
         raise OSError(f"the tokenizer of {src!r} has {len(comps['tokenizer'])} tokens: its files are missing or broken")
     for k in ('text_encoder', 'unet', 'vae'): comps[k] = comps[k].to(device).eval()

@@ -7,10 +7,10 @@ Docs: https://slowdiff.github.io/slowdiff/support.html.md"""
 # %% auto #0
 __all__ = ['LOAD_ERRORS', 'atomic_write', 'save_weights', 'load_weights', 'save_pretrained_atomic', 'load_pretrained',
            'free_memory_bytes', 'check_number', 'hub_offline', 'hub_reachable', 'median_times', 'resident_bytes',
-           'PeakMemory']
+           'PeakMemory', 'cache_dir', 'quiet_loading']
 
 # %% ../nbs/00a_support.ipynb #658c76cb
-import math, os, pickle, shutil, socket, statistics, tempfile, threading, time
+import contextlib, math, os, pickle, shutil, socket, statistics, tempfile, threading, time
 from pathlib import Path
 from urllib.parse import urlparse
 import torch
@@ -146,3 +146,21 @@ class PeakMemory:
     def __exit__(self, *_):
         if self.device.type == 'cuda': self.mb = torch.cuda.max_memory_allocated() / 2**20; return
         self._stop.set(); self._thread.join(); self.mb = max(self._peak, resident_bytes()) / 2**20
+
+# %% ../nbs/00a_support.ipynb #9955f847
+def cache_dir() -> Path:
+    "Where slowdiff keeps what it builds once: `$SLOWDIFF_CACHE`, else `$XDG_CACHE_HOME/slowdiff` (`~/.cache/slowdiff`)."
+    if os.environ.get('SLOWDIFF_CACHE'): return Path(os.environ['SLOWDIFF_CACHE']).expanduser()
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache').expanduser() / 'slowdiff'
+
+@contextlib.contextmanager
+def quiet_loading():
+    "diffusers' and transformers' progress bars off inside the block (a local folder needs none), as they were after it."
+    from diffusers.utils import logging as d_log
+    from transformers.utils import logging as t_log
+    was = d_log.is_progress_bar_enabled(), t_log.is_progress_bar_enabled()
+    d_log.disable_progress_bar(); t_log.disable_progress_bar()
+    try: yield
+    finally:
+        if was[0]: d_log.enable_progress_bar()
+        if was[1]: t_log.enable_progress_bar()

@@ -11,6 +11,7 @@ __all__ = ['VAE_RULES', 'TEXT_RULES', 'SpatialSelfAttention', 'VAEMidBlock', 'De
            'from_scratch']
 
 # %% ../nbs/16_vae_clip.ipynb #c003
+import copy
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from .attention import MultiHeadAttention, causal_mask, load_mapped, build, ATTENTION_RULES
@@ -189,7 +190,7 @@ class TextTransformer(nn.Module):
     "CLIP's text encoder, built from a transformers `CLIPTextConfig`."
     def __init__(self, config):
         super().__init__()
-        self.config = config
+        self.config = copy.deepcopy(config)                               # ours: resizing it leaves the library's alone
         d = config.hidden_size
         self.token_emb = nn.Embedding(config.vocab_size, d)
         self.pos_emb = nn.Embedding(config.max_position_embeddings, d)
