@@ -12,11 +12,8 @@ __all__ = ['TINY_SD', 'TINY_SD_FAST', 'MODEL_NAMES', 'DEMO_PROMPTS', 'TRAINERS',
 # %% ../nbs/20_cli.ipynb #de678111
 import sys, os, tempfile, time, warnings
 from pathlib import Path
-import torch, torch.nn.functional as F
 from typing import Annotated
-from fastcore.script import anno_parser
-from .core import image_grid
-from .support import atomic_write
+from fastcore.script import anno_parser           # (light: torch loads only when a command runs)
 
 # %% ../nbs/20_cli.ipynb #ceb05fbe
 class CLIError(Exception):
@@ -37,6 +34,7 @@ def _writable_dir(out) -> Path:
 def _save_png(img, path: Path) -> Path:
     try: path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise CLIError(f"cannot create output folder {path.parent}: {e.strerror}") from e
+    from slowdiff.support import atomic_write
     return atomic_write(path, lambda tmp: img.save(tmp, format='PNG'))
 
 def _open_image(path, option):
@@ -51,14 +49,15 @@ def _open_image(path, option):
 
 def _check_args(steps, guidance, n, height, width):
     "The API's checks (lesson 12), before the model loads, worded for the command line; None is a default yet to come."
-    from slowdiff.support import check_number
+    from slowdiff.support import check_number as number
+    check_number = lambda *a: _as_user_error(number, *a)                 # the API's words, as the user's error
     if steps is not None:
         check_number('--steps', steps, 1)
         if steps > 1000: raise CLIError(f"--steps must be at most 1000 (the model's training timesteps); got {steps}")
     if guidance is not None: check_number('--guidance', guidance)
     check_number('--n', n, 1)
     for k, v in (('height', height), ('width', width)):                   # multiples of the model's VAE factor: checked
-        if v is not None and v < 1: raise CLIError(f"--{k} must be a positive number of pixels; got {v}")   # by the loop
+        if v is not None and v < 1: raise CLIError(f"--{k} must be a positive number of pixels; got {v}")  # by the loop
 
 def _as_user_error(f, *args, **kwargs):
     "Call `f`; a `ValueError` or `OSError` it raises is about the user's input here: report it as a `CLIError`."
@@ -124,14 +123,17 @@ def generate(
     out = _writable_dir(out)
     from slowdiff.sd_loop import StableDiffusion
     from slowdiff.sd_tricks import img2img, inpaint
+    from slowdiff.core import image_grid
     if not prompt.strip():
         print("slowdiff generate: note: an empty prompt is the unconditional prompt; "
               "these are the model's unguided samples", file=sys.stderr)
-    sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model), scheduler=None if fixed else sampler or 'dpm++2m')
+    sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model),
+                        scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
         from slowdiff.core import shipped_weights, weights_path
         from slowdiff.finetune import load_lora
-        _as_user_error(load_lora, sd, weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora,
+        _as_user_error(load_lora, sd,
+                       weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora,
                        lora_scale)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
@@ -159,6 +161,7 @@ def demo(out: str = 'demo.png',   # where to write the grid
     _check_args(steps, 4.0, 1, None, None)
     out = Path(out); _writable_dir(out.parent)
     from slowdiff.sd_loop import StableDiffusion
+    from slowdiff.core import image_grid
     start = time.time()
     sd = StableDiffusion.from_pretrained(scheduler='dpm++2m')
     imgs = sd([p for p in DEMO_PROMPTS for _ in range(4)], steps=steps, guidance_scale=4.0, seed=seed).images
@@ -221,6 +224,7 @@ def _train_progress(f: Path) -> list:
 
 def _save_train_progress(f: Path, done: list):
     import json
+    from slowdiff.support import atomic_write
     atomic_write(f, lambda tmp: Path(tmp).write_text(json.dumps(done)))
 
 # %% ../nbs/20_cli.ipynb #a81a01e3
@@ -264,7 +268,7 @@ def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}
 # %% ../nbs/20_cli.ipynb #e9c02fa6
 def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU)
     "Time our loop against StableDiffusionPipeline on tiny SD, generation and training throughput, peak memory."
-    import numpy as np
+    import numpy as np, torch, torch.nn.functional as F
     from diffusers import StableDiffusionPipeline, EulerDiscreteScheduler
     from slowdiff.sd_loop import StableDiffusion
     from slowdiff.tiny_sd import tiny_sd_path, tiny_sd_noise_scheduler, UNetNoisePredictor

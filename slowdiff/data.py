@@ -98,7 +98,7 @@ COLOURS = {  # name: RGB in [0, 1]
 HELD_OUT_COLOURS = {'pink': (1.0, 0.45, 0.75)}
 DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 CAPTION_TEMPLATES = ['a {colour} {word}', 'the digit {digit} in {colour}', 'a handwritten {digit} in {colour} ink',
-                     '{colour} {digit}']   # the four captions of tiny SD's first text encoder and U-Net
+                     '{colour} {digit}']   # the plainest phrasings
 PHRASINGS = CAPTION_TEMPLATES + [  # the caption grammar tiny SD learns: the templates and twelve more ways to say it
     'a {word} in {colour}', 'the number {word}, painted {colour}', 'a {colour} number {digit}',
     '{word} written in {colour} ink', 'a handwritten {colour} {word}', 'the digit {word}, coloured {colour}',

@@ -32,7 +32,7 @@ from .data import all_prompts
 from .samplers import DPMSolverMultistepSampler
 from .metrics import evaluate
 from .sd_loop import StableDiffusion
-from .finetune import generate_images
+from .sd_loop import generate_images
 
 # %% ../nbs/18_distill.ipynb #f56b5878
 def lcm_timesteps(T: int = 1000, original_steps: int = 50) -> torch.Tensor:
@@ -191,7 +191,7 @@ def consistency_sample(unet, alphas_cumprod, ctx, steps: int = 4, generator=None
 
 # %% ../nbs/18_distill.ipynb #1028cf81
 def timed_images(sd: StableDiffusion, prompts, steps: int, guidance_scale: float, seed: int = 0, bs: int = 80):
-    "Lesson 17's `generate_images` (N, 3, H, W) in [-1, 1], and the seconds it took."
+    "Lesson 12's `generate_images` (N, 3, H, W) in [-1, 1], and the seconds it took."
     start = time.time()
     return generate_images(sd, prompts, seed, steps, guidance_scale, bs), time.time() - start
 

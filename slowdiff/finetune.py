@@ -7,11 +7,11 @@ Docs: https://slowdiff.github.io/slowdiff/finetune.html.md"""
 # %% auto #0
 __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_TARGETS', 'LORA_FILE', 'LORA_PARTS', 'LORA_SKS', 'LORA_BLOCKY', 'LORA_BLOCKY_NO_REPLAY',
            'DREAMBOOTH_RUNS', 'IMAGE_SUFFIXES', 'PIPELINE_PARTS', 'outline', 'painted', 'mnist_sample', 'instance_set',
-           'vae_round_trip', 'StyleProbe', 'outline_probe', 'generate_images', 'subject_prompts', 'finetune_report',
-           'caption_words', 'check_identifier', 'class_prompts', 'prior_prompts', 'dreambooth_set', 'AccelerateCB',
-           'add_lora', 'finetune_learner', 'trainable_parameters', 'check_out_folder', 'save_lora', 'read_lora',
-           'check_lora_fits', 'add_lora_file', 'load_lora', 'set_lora_scale', 'load_run', 'blocky_digits', 'blocky_set',
-           'blocky_prompts', 'blocky_probe', 'load_instance_images', 'dreambooth_data', 'fit_finetune', 'save_pipeline',
+           'vae_round_trip', 'StyleProbe', 'outline_probe', 'subject_prompts', 'finetune_report', 'caption_words',
+           'check_identifier', 'class_prompts', 'prior_prompts', 'dreambooth_set', 'AccelerateCB', 'add_lora',
+           'finetune_learner', 'trainable_parameters', 'check_out_folder', 'save_lora', 'read_lora', 'check_lora_fits',
+           'add_lora_file', 'load_lora', 'set_lora_scale', 'load_run', 'blocky_digits', 'blocky_set', 'blocky_prompts',
+           'blocky_probe', 'load_instance_images', 'dreambooth_data', 'fit_finetune', 'save_pipeline',
            'is_main_process', 'train_dreambooth', 'train_lora', 'train_finetune']
 
 # %% ../nbs/17_finetune.ipynb #3d872a2e
@@ -33,7 +33,7 @@ from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASIN
 from .metrics import default_classifier, features, as_rgb, evaluate
 from .vae import encode_images, decode_latents, load_vae
 from .tiny_sd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler
-from .sd_loop import StableDiffusion
+from .sd_loop import StableDiffusion, generate_images
 
 # %% ../nbs/17_finetune.ipynb #7ca751e0
 def outline(x01: torch.Tensor, width: int = 2) -> torch.Tensor:
@@ -97,13 +97,6 @@ def outline_probe(n: int = 1000, seed: int = 0, vae=None) -> StyleProbe:
     return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1, vae)
 
 # %% ../nbs/17_finetune.ipynb #7d104f14
-def generate_images(sd: StableDiffusion, prompts, seed: int = 0, steps: int = 20, guidance_scale: float = 4.0,
-                    bs: int = 80) -> torch.Tensor:
-    "Images (N, 3, H, W) in [-1, 1] for `prompts` with lesson 12's loop, in batches (each batch seeded from `seed`)."
-    ims = [im for i in range(0, len(prompts), bs)
-           for im in sd(prompts[i:i + bs], steps=steps, guidance_scale=guidance_scale, seed=seed + i).images]
-    return torch.stack([from_pil(im) for im in ims]) * 2 - 1
-
 def subject_prompts(token: str = IDENTIFIER, digit: int = 7, n_per_colour: int = 4) -> list:
     "'a {colour} {token} {digit word}' for every training colour, `n_per_colour` times."
     return [f'a {c} {token} {DIGIT_WORDS[digit]}' for c in COLOURS] * n_per_colour

@@ -39,7 +39,7 @@ def to_image_tensor(images, size=None) -> torch.Tensor:
 
 @torch.no_grad()
 def encode_init(sd: StableDiffusion, images) -> torch.Tensor:
-    "Scaled latents (N, 4, h, w) of init image(s), as the SD img2img pipeline makes them (latent mean)."
+    "Scaled latents (N, 4, h, w) of init image(s), from the VAE's latent mean (diffusers' img2img samples instead)."
     return encode_images(sd.vae, to_image_tensor(images))  # lesson 07's encoder, on (N, 3, H, W) in [-1, 1]
 
 def _check_strength(strength):

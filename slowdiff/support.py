@@ -104,8 +104,10 @@ def check_number(name: str, v, low=None):
 
 def hub_offline() -> bool:
     "True when the user asked Hugging Face libraries to stay offline (`HF_HUB_OFFLINE`), even if set after import."
-    from huggingface_hub import constants
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get('HF_HUB_OFFLINE', '').upper() in ('1', 'ON', 'YES', 'TRUE')
+    v = os.environ.get('HF_HUB_OFFLINE')                                # as it is now, which wins
+    if v is not None: return v.strip().upper() in ('1', 'ON', 'YES', 'TRUE')
+    from huggingface_hub import constants                                 # as it was when the hub library started
+    return bool(constants.HF_HUB_OFFLINE)
 
 def hub_reachable(timeout: float = 3.0) -> bool:
     "Can a connection to the Hugging Face hub be opened within `timeout` seconds? (Assumed yes behind a proxy.)"

@@ -73,14 +73,14 @@ def save_history(history: dict, folder) -> Path:
     return atomic_write(Path(folder) / 'history.json', lambda tmp: Path(tmp).write_text(json.dumps(history)))
 
 def load_history(folder) -> dict:
-    "The training history saved beside the weights in `folder`, or None for weights trained before histories were kept."
+    "The training history saved beside the weights in `folder`, or None if there is none."
     f = Path(folder) / 'history.json'
     return json.loads(f.read_text()) if f.exists() else None
 
 def plot_history(folder, ax=None):
     "Draw the training loss (per batch) and validation loss (per epoch) of the run that made the weights in `folder`."
     h = load_history(folder)
-    if h is None: print(f"no training history beside {folder}: it was trained before slowdiff kept them"); return None
+    if h is None: print(f"no training history beside {folder}: (its trainer did not save one)"); return None
     ax = ax or plt.subplots(figsize=(6, 3))[1]
     ax.plot(h['train_loss'], label='train (smoothed)')
     n, e = len(h['train_loss']), len(h['epoch_valid_loss'])
