@@ -151,13 +151,13 @@ class PeakMemory:
 
 # %% ../nbs/00a_support.ipynb #9955f847
 def cache_dir() -> Path:
-    "Where slowdiff keeps what it builds once: `$SLOWDIFF_CACHE`, else `$XDG_CACHE_HOME/slowdiff` (`~/.cache/slowdiff`)."
+    "Where slowdiff keeps what it builds once: `$SLOWDIFF_CACHE`, else `$XDG_CACHE_HOME/slowdiff` (~/.cache)."
     if os.environ.get('SLOWDIFF_CACHE'): return Path(os.environ['SLOWDIFF_CACHE']).expanduser()
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache').expanduser() / 'slowdiff'
 
 @contextlib.contextmanager
 def quiet_loading():
-    "diffusers' and transformers' progress bars off inside the block (a local folder needs none), as they were after it."
+    "diffusers' and transformers' loading bars off inside the block (a local folder needs none), as before after it."
     from diffusers.utils import logging as d_log
     from transformers.utils import logging as t_log
     was = d_log.is_progress_bar_enabled(), t_log.is_progress_bar_enabled()

@@ -155,9 +155,9 @@ def lesson_of(module: str) -> str:
     return m[1] if m else module
 
 def training_times(weights_dir=None) -> list:
-    """One dict per training run of the shipped model cards: its lesson, the weights' name, the wall time in seconds, and
-    `shared` when the card says other work shared the cores (the time is an upper bound). Cards with the same command
-    record one run (tiny CLIP and the text encoder it yields): it is counted once, under its first name."""
+    """One dict per training run of the shipped model cards: its lesson, the weights' name, the wall time in seconds,
+    and `shared` when the card says other work shared the cores (the time is an upper bound). Cards with the same
+    command record one run (tiny CLIP and the text encoder it yields): it is counted once, under its first name."""
     from slowdiff.core import WEIGHTS_DIR
     root, rows, commands = Path(weights_dir or WEIGHTS_DIR), [], set()
     for card in sorted(root.rglob('README.md')):
