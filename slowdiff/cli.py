@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/cli.html.md"""
 
 # %% auto #0
 __all__ = ['TINY_SD', 'TINY_SD_FAST', 'MODEL_NAMES', 'DEMO_PROMPTS', 'TRAINERS', 'CHAINS', 'TRAIN_NAMES', 'APP_CODE', 'COMMANDS',
-           'REPORT', 'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'bench', 'free_port',
-           'ExplorerApp', 'explore', 'main', 'run_main']
+           'REPORT', 'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'cold_start', 'bench',
+           'free_port', 'ExplorerApp', 'explore', 'main', 'run_main']
 
 # %% ../nbs/20_cli.ipynb #de678111
 import sys, os, tempfile, time, warnings
@@ -121,8 +121,7 @@ def generate(
                        f"{init_img.width}×{init_img.height}; they must match")
     if init_img is not None: width, height = init_img.size; _check_args(steps, guidance, n, height, width)
     out = _writable_dir(out)
-    from slowdiff.sd_loop import StableDiffusion
-    from slowdiff.sd_tricks import img2img, inpaint
+    from slowdiff.sd_loop import StableDiffusion                        # (no fastai: generating loads no training code)
     from slowdiff.core import image_grid
     if not prompt.strip():
         print("slowdiff generate: note: an empty prompt is the unconditional prompt; "
@@ -142,6 +141,7 @@ def generate(
     h, w = height or sd.default_size, width or sd.default_size
     _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory
     kw = dict(negative_prompt=negative, steps=steps, guidance_scale=guidance, seed=seed, progress=sys.stderr.isatty())
+    if init_img is not None: from slowdiff.sd_tricks import img2img, inpaint
     if mask_img is not None: imgs = inpaint(sd, init_img, mask_img, [prompt] * n, **kw).images
     elif init_img is not None: imgs = img2img(sd, init_img, [prompt] * n, strength, **kw).images
     else: imgs = sd([prompt] * n, height=h, width=w, **kw).images
@@ -266,6 +266,18 @@ def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}
     train(name, epochs, out)
 
 # %% ../nbs/20_cli.ipynb #e9c02fa6
+def cold_start() -> dict:
+    "Seconds of fresh processes: Python alone, `import diffusers`, `import slowdiff.sd_loop`, a first generated image."
+    import subprocess
+    def secs(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, '-c', code], check=True, capture_output=True)
+        return time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as d:
+        first = f"from slowdiff.cli import main; main(['generate', 'a red seven', '--n', '1', '--out', {d!r}])"
+        return {'python': secs('pass'), 'import diffusers': secs('import diffusers'),
+                'import slowdiff.sd_loop': secs('import slowdiff.sd_loop'), 'first image': secs(first)}
+
 def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU)
     "Time our loop against StableDiffusionPipeline on tiny SD, generation and training throughput, peak memory."
     import numpy as np, torch, torch.nn.functional as F
@@ -326,12 +338,14 @@ def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU
     print(f"machine: {machine_description()}; device {device}, torch threads {torch.get_num_threads()}")
     print(f"{'what':26} {'work':38} {'median s':>9} {memh:>26}")
     for what, work, secs, mb in rows: print(f"{what:26} {work:38} {secs:9.3f} {mb:26.0f}")
+    cold = cold_start()
+    print("cold start, fresh processes: " + ', '.join(f'{k} {v:.2f} s' for k, v in cold.items()))
     print(f"loop / pipeline time ratio {t['loop'] / t['pipe']:.3f}; largest pixel difference {diff}")
     print(f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s "
           f"({t_gen / t_fast:.1f}× as many); U-Net training {bs / t_train:.0f} images/s")
     print(f"ratio={t['loop'] / t['pipe']:.3f} max_abs_diff={diff} images_per_s={n_gen / t_gen:.2f}")
     return dict(ratio=t['loop'] / t['pipe'], max_abs_diff=diff, images_per_s=n_gen / t_gen,
-                fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train)
+                fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train, cold_start=cold)
 
 # %% ../nbs/20_cli.ipynb #explore1
 def free_port(host: str = '127.0.0.1') -> int:

@@ -15,17 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import TensorDataset
-from fastai.learner import Learner
-from fastai.data.core import DataLoaders
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
-from .core import seed_everything, WEIGHTS_DIR, get_device
+from .core import seed_everything, WEIGHTS_DIR, TINY_SD_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
 from .support import cache_dir as _cache_dir
-from .training import fit_one_cycle_resumable, checkpoint_path, write_model_card, training_history, save_history
-from .data import ColourDigits, COLOURS, all_prompts
-from .vae import TINY_SD_DIR
-from .magic_function import conv_block
+# training (fastai, the data, lesson 02's conv blocks) is imported in the functions that train: tokenizing needs none
 
 # %% ../nbs/08_clip.ipynb #263bf48b
 def _bytes_to_unicode() -> dict:
@@ -107,6 +101,7 @@ class ImageEncoder(nn.Module):
     "A small CNN: (B, 3, 32, 32) images in [-1, 1] → (B, dim) vectors."
     def __init__(self, dim: int = 64):
         super().__init__()
+        from slowdiff.magic_function import conv_block
         bn = nn.BatchNorm2d
         self.net = nn.Sequential(conv_block(3, 32, norm=bn), conv_block(32, 64, norm=bn), conv_block(64, 128, norm=bn),
                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, dim))
@@ -146,8 +141,12 @@ class _Pairs(TensorDataset):
     "(image, token ids, class) triples: the first two are the model's inputs."
     n_inp = 2
 
-def clip_learner(bs: int = 256, copies: int = 4, seed: int = 42) -> Learner:
+def clip_learner(bs: int = 256, copies: int = 4, seed: int = 42):
     "A fastai Learner training `TinyCLIP` contrastively on ColourDigits captions."
+    from fastai.learner import Learner
+    from fastai.data.core import DataLoaders
+    from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
+    from slowdiff.data import ColourDigits
     seed_everything(seed)
     tr, va = ColourDigits('train', copies=copies, vrange=(-1, 1)), ColourDigits('valid', vrange=(-1, 1))
     dsets = [_Pairs(d.images, tokenize(d.captions), d.digits * len(d.colours) + d.colour_idx) for d in (tr, va)]
@@ -168,6 +167,7 @@ def load_tiny_clip(text_folder=None, heads_folder=None) -> TinyCLIP:
 @torch.no_grad()
 def zero_shot(clip: TinyCLIP, images: torch.Tensor, prompts=None) -> torch.Tensor:
     "Index of the most similar prompt (N,) for each image (N, 3, 32, 32) in [-1, 1]."
+    from slowdiff.data import all_prompts
     t = clip.encode_text(tokenize(prompts or all_prompts()))       # (P, dim)
     return torch.cat([(clip.encode_image(b) @ t.T).argmax(1) for b in images.split(500)])
 
@@ -176,6 +176,9 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
     """Train tiny CLIP; save its text encoder and the tokenizer into the tiny-SD folder `out`, its image side into
     `heads_out` (default: beside tiny SD's shipped folder, or inside `out` when one is given), with model cards."""
     args = dict(locals())                                                 # this call's arguments: the card's command
+    from slowdiff.training import (fit_one_cycle_resumable, checkpoint_path, write_model_card, training_history,
+                                   save_history)
+    from slowdiff.data import ColourDigits, COLOURS
     heads_out = Path(heads_out or (Path(out) / 'tiny_clip' if out else CLIP_HEADS_DIR))
     text_out = Path(out or TINY_SD_DIR) / 'text_encoder'
     learn = clip_learner(seed=seed)

@@ -6,7 +6,7 @@ Docs: https://slowdiff.github.io/slowdiff/ddpm.html.md"""
 
 # %% auto #0
 __all__ = ['SD_BETAS', 'BETA_SCHEDULES', 'linear_betas', 'scaled_linear_betas', 'cosine_betas', 'make_betas', 'config_betas',
-           'StepOutput', 'DDPM', 'ddpm_loss', 'timestep_embedding', 'EmbBlock', 'TimeUNet', 'NoiseCB', 'ddpm_learner',
+           'StepOutput', 'DDPM', 'ddpm_loss', 'timestep_embedding', 'EmbBlock', 'TimeUNet', 'ddpm_learner',
            'ddpm_sample', 'train_ddpm']
 
 # %% ../nbs/05_ddpm.ipynb #26e928e3
@@ -14,13 +14,7 @@ import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import AttrDict, patch
-from fastai.learner import Learner
-from fastai.callback.core import Callback
-from fastai.callback.fp16 import MixedPrecision
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
-from .training import train_and_card
-from .data import mnist_dls
 
 # %% ../nbs/05_ddpm.ipynb #a888c9bb
 def linear_betas(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
@@ -148,20 +142,13 @@ class TimeUNet(nn.Module):
         return self.out(h)                                                # (B, 1, 32, 32)
 
 # %% ../nbs/05_ddpm.ipynb #cb290ffd
-class NoiseCB(Callback):
-    "Turn each batch (x0, labels) into ((x_t, t, *condition), (noise, *weights)) for a random step t per image."
-    def __init__(self, scheduler): self.scheduler = scheduler
-    def condition(self, y) -> tuple: return ()                            # extra model inputs from the labels
-    def weights(self, t) -> tuple: return ()                              # extra loss targets from the timesteps
-    def before_batch(self):
-        x0, y = self.xb[0], self.yb[0]                                    # (B, C, H, W), (B,)
-        t = torch.randint(0, self.scheduler.config.num_train_timesteps, (len(x0),), device=x0.device)   # (B,)
-        noise = torch.randn_like(x0)                                      # (B, C, H, W)
-        xt = self.scheduler.add_noise(x0, noise, t)                       # (B, C, H, W)
-        self.learn.xb, self.learn.yb = (xt, t, *self.condition(y)), (noise, *self.weights(t))
-
-def ddpm_learner(schedule: str = 'squaredcos_cap_v2', bs: int = 128, seed: int = 42) -> Learner:
+def ddpm_learner(schedule: str = 'squaredcos_cap_v2', bs: int = 128, seed: int = 42):
     "A fastai Learner training a `TimeUNet` on MNIST (32×32, [−1, 1]) with L_simple."
+    from fastai.learner import Learner                                    # training only: sampling needs no fastai
+    from fastai.callback.fp16 import MixedPrecision
+    from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
+    from slowdiff.training import NoiseCB
+    from slowdiff.data import mnist_dls
     seed_everything(seed)
     cbs = [NoiseCB(DDPM(beta_schedule=schedule))] + ([MixedPrecision()] if torch.cuda.is_available() else [])
     return Learner(mnist_dls(bs=bs, vrange=(-1, 1)), TimeUNet(), loss_func=F.mse_loss, cbs=cbs)
@@ -199,6 +186,7 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
 # %% ../nbs/05_ddpm.ipynb #a946a0ad
 def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the lesson-05 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
+    from slowdiff.training import train_and_card
     args = dict(locals())                                                 # this call's arguments: the card's command
     return train_and_card(
         ddpm_learner(seed=seed), train_ddpm, args, out or WEIGHTS_DIR / 'ddpm_mnist',

@@ -16,7 +16,8 @@ from diffusers import DDPMScheduler
 from .core import seed_everything, WEIGHTS_DIR
 from .training import train_and_card
 from .data import mnist_dls
-from .ddpm import DDPM, NoiseCB, TimeUNet
+from .ddpm import DDPM, TimeUNet
+from .training import NoiseCB
 from .metrics import evaluate
 
 # %% ../nbs/06_guidance.ipynb #6abbd552

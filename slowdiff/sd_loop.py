@@ -17,12 +17,11 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from diffusers.utils.torch_utils import randn_tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
-from .core import get_device, generators, from_pil
+from .core import get_device, generators, from_pil, tiny_sd_path
 import contextlib
 from .support import quiet_loading, check_number, free_memory_bytes, hub_offline, hub_reachable
 from .clip import tokenize
 from .samplers import sampler_key, step_kwargs, SAMPLERS
-from .tiny_sd import tiny_sd_path
 
 # %% ../nbs/12_sd_loop.ipynb #1483ccf5
 @torch.no_grad()

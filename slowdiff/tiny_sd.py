@@ -7,8 +7,8 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'PHRASING_GROUPS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset',
            'caption_table', 'min_snr_weights', 'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder',
-           'tiny_sd_learner', 'tiny_sd_path', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd',
-           'pipeline_images', 'quality_table', 'phrasing_accuracy', 'write_tiny_sd_card', 'train_tiny_sd']
+           'tiny_sd_learner', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'pipeline_images',
+           'quality_table', 'phrasing_accuracy', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/11_tiny_sd.ipynb #4b77ec59
 import time, tempfile, os
@@ -21,14 +21,15 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import UNet2DConditionModel, DDPMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
-from .core import seed_everything, get_device
+from .core import seed_everything, get_device, tiny_sd_path
 from .support import save_pretrained_atomic, load_pretrained
 from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
 from .data import ColourDigits, all_prompts, CAPTION_TEMPLATES, PHRASINGS, HELD_OUT_PHRASINGS
 from .metrics import pixel_measures
 from .vae import TINY_SD_DIR, load_vae, encode_images
 from .clip import tokenize
-from .ddpm import SD_BETAS, NoiseCB
+from .ddpm import SD_BETAS
+from .training import NoiseCB
 from .guidance import drop_labels
 
 # %% ../nbs/11_tiny_sd.ipynb #413d0df2
@@ -109,14 +110,6 @@ def tiny_sd_learner(vae=None, text_encoder=None, bs: int = 128, copies: int = 4,
                    cbs=[TextNoiseCB(states, tiny_sd_noise_scheduler(), p_uncond, snr_gamma)])
 
 # %% ../nbs/11_tiny_sd.ipynb #8638f1f4
-def tiny_sd_path() -> Path:
-    "The folder of the shipped tiny SD (a diffusers StableDiffusionPipeline folder), or a clear error."
-    if not (TINY_SD_DIR / 'model_index.json').exists():
-        raise FileNotFoundError(
-            f"tiny SD is not complete in {TINY_SD_DIR} (model_index.json missing): run slowdiff.tiny_sd.train_tiny_sd()"
-        )
-    return TINY_SD_DIR
-
 def tiny_sd_scheduler() -> EulerDiscreteScheduler:
     "Tiny SD's shipped scheduler: Euler on SD's scaled-linear schedule, with SD 1.x's options for the other samplers."
     return EulerDiscreteScheduler.from_config(
