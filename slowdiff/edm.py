@@ -10,7 +10,6 @@ __all__ = ['STEP_CALLS', 'SIGMA_DATA', 'sigma_batch', 'DDPMDenoiser', 'score', '
            'EDMDenoiser', 'EDMCB', 'edm_loss', 'edm_learner', 'yardstick_noise', 'train_edm', 'dpmpp_2m_sample']
 
 # %% ../nbs/10_edm.ipynb #50db9f39
-import math
 import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.callback.core import Callback
@@ -21,6 +20,7 @@ from .training import train_and_card
 from .data import mnist_dls
 from .ddpm import TimeUNet, make_betas
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas
+from .samplers import ode_slope, euler_update, heun_update, euler_ancestral_update, dpmpp_2m_update
 from .metrics import evaluate
 
 # %% ../nbs/10_edm.ipynb #888874d6
@@ -53,18 +53,18 @@ def score_ascent(denoiser, x: torch.Tensor, sigmas, lr: float) -> torch.Tensor:
 # %% ../nbs/10_edm.ipynb #882dd787
 def slope(denoiser, x: torch.Tensor, sigma) -> torch.Tensor:
     "dx/dσ = (x − D(x; σ))/σ: the predicted noise."
-    return (x - denoiser(x, sigma)) / sigma                              # (B, 1, 32, 32)
+    return ode_slope(x, denoiser(x, sigma), sigma)                        # (B, 1, 32, 32)
 
 def euler_step(denoiser, x, s: float, s_next: float) -> torch.Tensor:
     "One Euler step of dx/dσ from σ = s to s_next (one call)."
-    return x + (s_next - s) * slope(denoiser, x, s)
+    return euler_update(x, denoiser(x, s), s, s_next)
 
 def heun_step(denoiser, x, s: float, s_next: float) -> torch.Tensor:
     "One Heun (RK2) step: the average of the slopes at both ends of an Euler step (two calls; Euler when s_next is 0)."
-    d = slope(denoiser, x, s)                                             # (B, 1, 32, 32)
-    if s_next == 0: return x + (s_next - s) * d
-    x_e = x + (s_next - s) * d                                            # (B, 1, 32, 32)  the Euler guess
-    return x + (s_next - s) * (d + slope(denoiser, x_e, s_next)) / 2
+    denoised = denoiser(x, s)                                             # (B, 1, 32, 32)
+    x_euler = euler_update(x, denoised, s, s_next)                        # (B, 1, 32, 32)  the Euler guess
+    if s_next == 0: return x_euler
+    return heun_update(x, denoised, x_euler, denoiser(x_euler, s_next), s, s_next)
 
 def rk4_step(denoiser, x, s: float, s_next: float) -> torch.Tensor:
     "One classic fourth-order Runge–Kutta step (four calls; Euler when s_next is 0)."
@@ -97,10 +97,8 @@ def ode_sample(denoiser, x: torch.Tensor, sigmas, step=heun_step) -> torch.Tenso
 # %% ../nbs/10_edm.ipynb #0bed3904
 def euler_ancestral_step(denoiser, x, s: float, s_next: float, generator=None) -> torch.Tensor:
     "An Euler step to σ_down, then fresh noise up to `s_next` (σ_down² + σ_up² = s_next²): the reverse SDE (one call)."
-    s_up = min(s_next, (s_next ** 2 * (s ** 2 - s_next ** 2) / s ** 2) ** 0.5)
-    s_down = (s_next ** 2 - s_up ** 2) ** 0.5
-    x = x + (s_down - s) * slope(denoiser, x, s)                          # (B, 1, 32, 32)
-    return x + s_up * torch.randn(x.shape, generator=generator).to(x)
+    denoised = denoiser(x, s)                                             # (B, 1, 32, 32)
+    return euler_ancestral_update(x, denoised, s, s_next, torch.randn(x.shape, generator=generator).to(x))
 STEP_CALLS[euler_ancestral_step] = 1
 
 # %% ../nbs/10_edm.ipynb #37426416
@@ -168,12 +166,8 @@ def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
 @torch.no_grad()
 def dpmpp_2m_sample(denoiser, x: torch.Tensor, sigmas) -> torch.Tensor:
     "DPM-Solver++ 2M in σ: exact in log σ given x̂0, corrected by the previous x̂0 (one call per interval)."
-    sigmas, old, h_old = [float(s) for s in sigmas], None, None
+    sigmas, old, s_prev = [float(s) for s in sigmas], None, None
     for s, s_next in zip(sigmas[:-1], sigmas[1:]):
-        x0 = denoiser(x, s)                                               # (B, 1, 32, 32)
-        if s_next == 0: return x0
-        h = math.log(s / s_next)
-        d = x0 if old is None else (1 + h / (2 * h_old)) * x0 - h / (2 * h_old) * old   # (B, 1, 32, 32)
-        x = (s_next / s) * x + (1 - s_next / s) * d                       # (B, 1, 32, 32)
-        old, h_old = x0, h
+        denoised = denoiser(x, s)                                         # (B, 1, 32, 32)
+        x, old, s_prev = dpmpp_2m_update(x, denoised, old, s, s_prev, s_next), denoised, s
     return x

@@ -386,11 +386,12 @@ def save_pipeline(unet, out, unet_only: bool = False) -> Path:
         save_tiny_sd(unet, tmp)
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
-def _card(sd, unet, folder, title, trainer, args, data, secs, probe, style_prompts, drift_prompts, notes):
-    "Measure `unet` (and the base model beside it) and write the model card of the run `trainer(**args)` into `folder`."
+def _card(sd, unet, folder, *, title, trainer, args, data, secs, probe, style_prompts, drift_prompts, notes):
+    "Measure `unet` beside the base model `sd` (left unchanged); write the card of `trainer(**args)` in `folder`."
     base = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
-    sd.unet = unet
-    tuned = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
+    tuned_sd = StableDiffusion(sd.tokenizer, sd.text_encoder, unet, sd.vae,
+                               sd.scheduler)  # the same parts but the U-Net
+    tuned = finetune_report(tuned_sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
     metrics = {f'{k} (base tiny SD: {base[k]:.3g})': v for k, v in tuned.items()}
     metrics['trainable parameters'] = f'{trainable_parameters(unet):,}'
     weights = Path(folder) / LORA_FILE if (
@@ -408,7 +409,7 @@ def is_main_process() -> bool:
     from accelerate import PartialState
     return PartialState().is_main_process
 
-def _train_and_save(sd, images, caps, rank, bs, seed, epochs, lr, out, unet_only: bool = False):
+def _train_and_save(sd, images, caps, *, rank, bs, seed, epochs, lr, out, unet_only: bool = False):
     """Fine-tune (LoRA of `rank`, whole U-Net if 0), save it and its loss history in the main process: (U-Net, path,
     seconds); None in the others."""
     learn = finetune_learner(sd, images, caps, rank, bs=bs, seed=seed, accelerate=True)
@@ -419,25 +420,27 @@ def _train_and_save(sd, images, caps, rank, bs, seed, epochs, lr, out, unet_only
     save_history(training_history(learn), path.parent if rank else path)
     return unet, path, secs
 
-def _dreambooth(epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, trainer, args: dict,
+def _dreambooth(*, epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, trainer, args: dict,
                 unet_only: bool = False):
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}: choose from {', '.join(PRIORS)}")
     check_out_folder(out, LORA_PARTS if lora_rank else PIPELINE_PARTS)   # before work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     images, caps = dreambooth_data(sd, token, prior, instance_dir)
-    done = _train_and_save(sd, images, caps, lora_rank, 16, seed, epochs, lr, out, unet_only)
+    done = _train_and_save(sd, images, caps, rank=lora_rank, bs=16, seed=seed, epochs=epochs, lr=lr, out=out,
+                           unet_only=unet_only)
     if done is None: return None
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {lora_rank}) on the attention projections' if lora_rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if lora_rank else path, f'DreamBooth on tiny SD: "{token}" sevens, {kind}',
-              trainer, args,
-              f'{"6 outlined MNIST training sevens" if instance_dir is None else f"the pictures in {instance_dir}"} '
-              f'captioned "a {{colour}} {token} seven", repeated to match {len(prior_prompts(prior))} prior images '
-              f'({prior!r}) drawn by the base model', secs,
-              outline_probe() if instance_dir is None else None, subject_prompts(token), class_prompts(n_per_colour=4),
-              f'Fine-tuned from the shipped tiny SD: {kind}, batch 16, one-cycle Adam at peak lr {lr}, caption dropout '
-              f'0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
+        _card(
+            sd, unet, path.parent if lora_rank else path, title=f'DreamBooth on tiny SD: "{token}" sevens, {kind}',
+            trainer=trainer, args=args, secs=secs,
+            data=f'{"6 outlined MNIST training sevens" if instance_dir is None else f"the pictures in {instance_dir}"} '
+            f'captioned "a {{colour}} {token} seven", repeated to match {len(prior_prompts(prior))} prior images '
+            f'({prior!r}) drawn by the base model', probe=outline_probe() if instance_dir is None else None,
+            style_prompts=subject_prompts(token), drift_prompts=class_prompts(n_per_colour=4),
+            notes=f'Fine-tuned from the shipped tiny SD: {kind}, batch 16, one-cycle Adam at peak lr {lr}, caption '
+            f'dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
     return path
 
 def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=None, *, prior: str = 'all',
@@ -446,8 +449,9 @@ def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=Non
     False; without `out`, the U-Net alone replaces the shipped `DREAMBOOTH_RUNS[prior]`. Under `accelerate launch`,
     data-parallel."""
     args = dict(locals())                                                 # this call's arguments: the card's command
-    return _dreambooth(epochs, lr, seed, out or DREAMBOOTH_RUNS.get(prior), prior, token, instance_dir, 0, measure,
-                       train_dreambooth, args, unet_only=out is None)
+    return _dreambooth(epochs=epochs, lr=lr, seed=seed, out=out or DREAMBOOTH_RUNS.get(prior), prior=prior, token=token,
+                       instance_dir=instance_dir, lora_rank=0, measure=measure, trainer=train_dreambooth, args=args,
+                       unet_only=out is None)
 
 def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, rank: int = 8, prior: str = 'all',
                token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
@@ -455,7 +459,8 @@ def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, 
     args = dict(locals())                                                 # this call's arguments: the card's command
     if not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
-    return _dreambooth(epochs, lr, seed, out or LORA_SKS, prior, token, instance_dir, rank, measure, train_lora, args)
+    return _dreambooth(epochs=epochs, lr=lr, seed=seed, out=out or LORA_SKS, prior=prior, token=token,
+                       instance_dir=instance_dir, lora_rank=rank, measure=measure, trainer=train_lora, args=args)
 
 # %% ../nbs/17_finetune.ipynb #4527a901
 def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
@@ -470,18 +475,17 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
                            LORA_PARTS if rank else PIPELINE_PARTS)   # before any work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     images, caps = blocky_set('train', replay)
-    done = _train_and_save(sd, images, caps, rank, 32, seed, epochs, lr, out)
+    done = _train_and_save(sd, images, caps, rank=rank, bs=32, seed=seed, epochs=epochs, lr=lr, out=out)
     if done is None: return None
     unet, path, secs = done
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
-        _card(
-            sd, unet, path.parent if rank else path, f'tiny SD fine-tuned on blocky digits: {kind}', train_finetune,
-            args,
-            "scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in random "
-            "training colours, captioned 'a blocky {colour} {digit word}'" +
-            (', with as many ColourDigits and their captions (replay)' if replay else ''), secs, blocky_probe(),
-            blocky_prompts(), None,
-            f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, '
-            'caption dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
+        _card(sd, unet, path.parent if rank else path, title=f'tiny SD fine-tuned on blocky digits: {kind}',
+              trainer=train_finetune, args=args, secs=secs,
+              data="scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in "
+              "random training colours, captioned 'a blocky {colour} {digit word}'" +
+              (', with as many ColourDigits and their captions (replay)' if replay else ''),
+              probe=blocky_probe(), style_prompts=blocky_prompts(), drift_prompts=None,
+              notes=f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, '
+              'caption dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
     return path

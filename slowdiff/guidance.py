@@ -33,7 +33,7 @@ def drop_labels(y: torch.Tensor, p: float, null: int) -> torch.Tensor:
     return torch.where(torch.rand(len(y), device=y.device) < p, null, y)   # (B,)
 
 class LabelNoiseCB(NoiseCB):
-    "Lesson 05's `NoiseCB` with the labels as a third model input, each dropped to `NULL_LABEL` with chance `p_drop`."
+    "`NoiseCB` (as lesson 05) with the labels as a third model input, each dropped to `NULL_LABEL` w.p. `p_drop`."
     def __init__(self, scheduler, p_drop: float = 0.15): super().__init__(scheduler); self.p_drop = p_drop
     def condition(self, y): return (drop_labels(y, self.p_drop, NULL_LABEL) if self.training else y,)
 

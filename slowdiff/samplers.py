@@ -52,8 +52,8 @@ def euler_update(x: torch.Tensor, denoised: torch.Tensor, sigma, sigma_next) -> 
 # %% ../nbs/09_samplers.ipynb #3067e3e0
 def ancestral_sigmas(sigma, sigma_next):
     "(σ_down, σ_up) with σ_down² + σ_up² = σ_next²: how far a step goes down, and the fresh noise that brings it back."
-    sigma_up = min(sigma_next, (sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2) ** 0.5)
-    return (sigma_next ** 2 - sigma_up ** 2) ** 0.5, sigma_up
+    sigma_up = (sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2) ** 0.5
+    return (sigma_next ** 2 - sigma_up ** 2) ** 0.5, sigma_up            # NaN where σ_up rounds above σ_next
 
 def euler_ancestral_update(x, denoised, sigma, sigma_next, noise: torch.Tensor) -> torch.Tensor:
     "An Euler step down to σ_down, then `noise` (B, C, H, W) scaled to σ_up: a step of the reverse SDE."

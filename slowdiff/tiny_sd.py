@@ -75,7 +75,7 @@ def weighted_mse(pred, noise, weights):
     return ((pred - noise) ** 2).mean((1, 2, 3)).mul(weights).mean()
 
 class TextNoiseCB(NoiseCB):
-    "Lesson 05's `NoiseCB` on (latents, caption index): text states as the condition, Min-SNR weights beside the noise."
+    "`NoiseCB` (as lesson 05) on (latents, caption index): text states as condition, Min-SNR weights beside the noise."
     def __init__(self, states: torch.Tensor, scheduler: DDPMScheduler, p_uncond: float = 0.15, snr_gamma: float = 5.0):
         super().__init__(scheduler); self.states, self.p_uncond, self.gamma = states, p_uncond, snr_gamma
     def before_batch(self):                                               # captions dropped first, then the noise drawn

@@ -82,7 +82,8 @@ def cards_named(code: str) -> str:
     prefixes = re.findall(r"""f['"]([a-z]\w*_)\{""", code)                  # f'dreambooth_{prior}': every such folder
     for name in weight_names():
         top = name.split('/')[0]
-        if re.search(rf"""['"/]{re.escape(top)}['"/]|\b{re.escape(top)}_path\(|\b{re.escape(top)}\b""", code) or \
+        if re.search(rf"""['"/]{re.escape(top)}['"/]|\b{re.escape(top)}_path\(|\b{re.escape(top)}\b|"""
+                     rf"""\b{re.escape(top.upper())}_DIR\b""", code) or \
                 any(top.startswith(p) for p in prefixes):
             texts.append((WEIGHTS / name / 'README.md').read_text())
     return '\n'.join(texts)

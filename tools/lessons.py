@@ -65,7 +65,7 @@ def weights_loaded(code: str, trainers: dict) -> set:
     model name such as `'tiny-sd-fast'`, or a path string `'X/Y'`. A folder without a card of its own (tiny SD's
     pipeline) stands for the parts of it that the code names, or all of them."""
     tops = set(re.findall(r"weights_path\(\s*['\"]([\w/]+)['\"]", code))
-    tops |= set(re.findall(r"WEIGHTS_DIR\s*/\s*['\"](\w+)['\"]", code))
+    tops |= set(re.findall(r"^(?![ \t]*[A-Z_]+ = )[^\n]*WEIGHTS_DIR\s*/\s*['\"](\w+)['\"]", code, re.M))   # (not a definition)
     tops |= {s.replace('-', '_') for s in re.findall(r"['\"]([a-z]+(?:-[a-z]+)+)['\"]", code)}
     tops |= set(re.findall(r"['\"](\w+/\w+)['\"]", code))
     found = set()
