@@ -279,6 +279,7 @@ def cold_start() -> dict:
                 'import StableDiffusionPipeline': secs('from diffusers import StableDiffusionPipeline'),
                 'import slowdiff.sd_loop': secs('import slowdiff.sd_loop'), 'first image': secs(first)}
 
+# %% ../nbs/20_cli.ipynb #e24b060d
 def bench(quick: bool = False):  # a smaller run (under a minute on a 2-core CPU)
     "Time our loop against StableDiffusionPipeline on tiny SD, generation and training throughput, peak memory."
     import numpy as np, torch, torch.nn.functional as F
