@@ -17,7 +17,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from transformers import CLIPTokenizer, CLIPTextConfig, CLIPTextModel
 from .core import seed_everything, WEIGHTS_DIR, TINY_SD_DIR, get_device
-from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS
+from .support import save_pretrained_atomic, load_pretrained, save_weights, load_weights, LOAD_ERRORS, trainer
 from .support import cache_dir as _cache_dir
 # training (fastai, the data, lesson 02's conv blocks) is imported in the functions that train: tokenizing needs none
 
@@ -172,24 +172,20 @@ def zero_shot(clip: TinyCLIP, images: torch.Tensor, prompts=None) -> torch.Tenso
     return torch.cat([(clip.encode_image(b) @ t.T).argmax(1) for b in images.split(500)])
 
 # %% ../nbs/08_clip.ipynb #e4259232
+@trainer
 def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, heads_out=None) -> TinyCLIP:
     """Train tiny CLIP; save its text encoder and the tokenizer into the tiny-SD folder `out`, its image side into
     `heads_out` (default: beside tiny SD's shipped folder, or inside `out` when one is given), with model cards."""
-    args = dict(locals())                                                 # this call's arguments: the card's command
-    from slowdiff.training import (fit_one_cycle_resumable, checkpoint_path, write_model_card, training_history,
-                                   save_history)
+    from slowdiff.training import fit_and_save, write_model_card
     from slowdiff.data import ColourDigits, COLOURS
     heads_out = Path(heads_out or (Path(out) / 'tiny_clip' if out else CLIP_HEADS_DIR))
     text_out = Path(out or TINY_SD_DIR) / 'text_encoder'
     learn = clip_learner(seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(text_out), seed=seed)
-    clip = learn.model.eval().cpu()
-    secs = time.time() - start
-    save_pretrained_atomic(clip.text_encoder, text_out)
-    save_history(training_history(learn), text_out)                       # the loss curve, beside the weights
-    save_pretrained_atomic(clip_tokenizer(), text_out.parent / 'tokenizer')
-    save_weights(_Heads(clip), heads_out)
+    def save(clip):
+        save_pretrained_atomic(clip.cpu().text_encoder, text_out)
+        save_pretrained_atomic(clip_tokenizer(), text_out.parent / 'tokenizer')
+        save_weights(_Heads(clip), heads_out)
+    clip, secs, _ = fit_and_save(learn, epochs, lr, text_out, save, seed=seed)   # (the loss curve beside the text side)
     va = ColourDigits('valid', vrange=(-1, 1))
     pred = zero_shot(clip, va.images)
     metrics = {
@@ -197,7 +193,7 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
         'zero-shot colour accuracy (valid, 80 prompts)': (pred % len(COLOURS) == va.colour_idx).float().mean().item(),
         'learned temperature (logit scale)': clip.logit_scale.exp().item()
     }
-    card = dict(trainer=train_clip, args=args, wall_time_s=secs, metrics=metrics,
+    card = dict(wall_time_s=secs, metrics=metrics,
                 data='ColourDigits (image, caption) pairs: the 4,000 training MNIST digits × 4 colourings, '
                      'captions in the 16 phrasings of `slowdiff.data.PHRASINGS`')
     write_model_card(

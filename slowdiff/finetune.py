@@ -7,15 +7,15 @@ Docs: https://slowdiff.github.io/slowdiff/finetune.html.md"""
 # %% auto #0
 __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_TARGETS', 'LORA_FILE', 'LORA_PARTS', 'LORA_SKS', 'LORA_BLOCKY', 'LORA_BLOCKY_NO_REPLAY',
            'DREAMBOOTH_RUNS', 'IMAGE_SUFFIXES', 'PIPELINE_PARTS', 'outline', 'painted', 'mnist_sample', 'instance_set',
-           'vae_round_trip', 'StyleProbe', 'outline_probe', 'subject_prompts', 'finetune_report', 'caption_words',
-           'check_identifier', 'class_prompts', 'prior_prompts', 'dreambooth_set', 'AccelerateCB', 'add_lora',
-           'finetune_learner', 'trainable_parameters', 'check_out_folder', 'save_lora', 'read_lora', 'check_lora_fits',
-           'add_lora_file', 'load_lora', 'set_lora_scale', 'load_run', 'blocky_digits', 'blocky_set', 'blocky_prompts',
-           'blocky_probe', 'load_instance_images', 'dreambooth_data', 'fit_finetune', 'save_pipeline',
-           'is_main_process', 'train_dreambooth', 'train_lora', 'train_finetune']
+           'vae_round_trip', 'outline_probe', 'subject_prompts', 'finetune_report', 'caption_words', 'check_identifier',
+           'class_prompts', 'prior_prompts', 'dreambooth_set', 'AccelerateCB', 'add_lora', 'finetune_learner',
+           'trainable_parameters', 'check_out_folder', 'save_lora', 'read_lora', 'check_lora_fits', 'add_lora_file',
+           'load_lora', 'set_lora_scale', 'load_run', 'blocky_digits', 'blocky_set', 'blocky_prompts', 'blocky_probe',
+           'load_instance_images', 'dreambooth_data', 'save_pipeline', 'is_main_process', 'train_dreambooth',
+           'train_lora', 'train_finetune']
 
 # %% ../nbs/17_finetune.ipynb #3d872a2e
-import copy, shutil, time
+import copy, functools, shutil, time
 from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
@@ -26,11 +26,11 @@ from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, from_pil, WEIGHTS_DIR
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
-from .support import save_pretrained_atomic, load_weights, LOAD_ERRORS
+from .training import write_model_card, fit_and_save
+from .support import save_pretrained_atomic, load_weights, LOAD_ERRORS, trainer
 from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASINGS, HELD_OUT_COLOURS,
                            all_prompts)
-from .metrics import default_classifier, features, as_rgb, evaluate
+from .metrics import evaluate, StyleProbe
 from .vae import encode_images, decode_latents, load_vae
 from .tiny_sd import caption_table, TextNoiseCB, UNetNoisePredictor, weighted_mse, tiny_sd_noise_scheduler
 from .sd_loop import StableDiffusion, generate_images
@@ -69,32 +69,11 @@ def vae_round_trip(vae, images: torch.Tensor, bs: int = 256) -> torch.Tensor:
     with torch.no_grad():
         return torch.cat([decode_latents(vae, encode_images(vae, b)).clamp(-1, 1) for b in images.split(bs)])
 
-class StyleProbe:
-    """A linear probe on lesson 04's classifier features: the probability that an image is in a style rather than plain.
-    Fitted on real examples (N, 3, H, W) in [-1, 1] and on their round trips through `vae`, as generated images come
-    through it."""
-    def __init__(self, styled: torch.Tensor, plain: torch.Tensor, vae=None):
-        from sklearn.linear_model import LogisticRegression
-        vae = vae or load_vae()
-        styled, plain = (torch.cat([x, vae_round_trip(vae, x)]) for x in (styled, plain))
-        f = np.concatenate([self._features(styled), self._features(plain)])   # (4N, 128)
-        self.model = LogisticRegression(max_iter=5000).fit(f, np.r_[np.ones(len(styled)), np.zeros(len(plain))])
-
-    @staticmethod
-    def _features(images): return features(default_classifier(), as_rgb(images.float().cpu(), (-1, 1)))
-
-    def prob(self, images: torch.Tensor) -> np.ndarray:
-        "P(styled) for each image (N, 3, H, W) in [-1, 1]."
-        return self.model.predict_proba(self._features(images))[:, 1]
-
-    def rate(self, images: torch.Tensor) -> float:
-        "The share of `images` (in [-1, 1]) the probe calls styled."
-        return float((self.prob(images) > 0.5).mean())
-
 def outline_probe(n: int = 1000, seed: int = 0, vae=None) -> StyleProbe:
     "A `StyleProbe` for outlines: `n` plain and `n` outlined training digits in random colours, with VAE round trips."
     x, _ = mnist_sample('train', n, seed=seed)
-    return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1, vae)
+    return StyleProbe(painted(outline(x), seed + 1)[0] * 2 - 1, painted(x, seed)[0] * 2 - 1,
+                      through=functools.partial(vae_round_trip, vae or load_vae()))
 
 # %% ../nbs/17_finetune.ipynb #7d104f14
 def subject_prompts(token: str = IDENTIFIER, digit: int = 7, n_per_colour: int = 4) -> list:
@@ -243,8 +222,8 @@ def read_lora(path) -> dict:
         raise FileNotFoundError(f"no LoRA weights at {p}: train them (slowdiff train lora) or check the path")
     try: return load_file(p)
     except LOAD_ERRORS as e:
-        raise ValueError(
-            f"LoRA file {p} is corrupt or not safetensors ({type(e).__name__}); delete it and train again") from e
+        raise ValueError(f"{p} is not a LoRA file that can be read ({type(e).__name__}: not safetensors, or cut "
+                         "short): give a file written by `slowdiff train lora` or diffusers' save_lora_weights") from e
 
 def check_lora_fits(unet, state: dict, path='the LoRA file'):
     "Raise a clear error unless every adapter in `state` names a linear layer of `unet` with matching sizes."
@@ -327,7 +306,8 @@ def blocky_probe(n: int = None, seed: int = 0, vae=None) -> StyleProbe:
     x, _ = blocky_digits('train', seed=seed)
     x = x[:n]
     plain, _ = mnist_sample('train', len(x), seed=seed)
-    return StyleProbe(painted(x, seed + 1)[0] * 2 - 1, painted(plain, seed)[0] * 2 - 1, vae)
+    return StyleProbe(painted(x, seed + 1)[0] * 2 - 1, painted(plain, seed)[0] * 2 - 1,
+                      through=functools.partial(vae_round_trip, vae or load_vae()))
 
 # %% ../nbs/17_finetune.ipynb #c7c74932
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
@@ -365,13 +345,6 @@ def dreambooth_data(sd: StableDiffusion, token: str = IDENTIFIER, prior: str = '
     return dreambooth_set(inst, caps, generate_images(sd, pp, seed=100) if pp else None, pp or None)
 
 # %% ../nbs/17_finetune.ipynb #525c09ad
-def fit_finetune(learn: Learner, epochs: int, lr: float, out) -> float:
-    "Fit one-cycle quietly, resumable from a checkpoint beside `out` if in one process; returns the seconds taken."
-    acc = next(cb.acc for cb in learn.cbs if isinstance(cb, AccelerateCB))
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out) if acc.num_processes == 1 else None)
-    return time.time() - start
-
 PIPELINE_PARTS = ('model_index.json', 'unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler', 'README.md',
                   'history.json')
 
@@ -386,8 +359,8 @@ def save_pipeline(unet, out, unet_only: bool = False) -> Path:
         save_tiny_sd(unet, tmp)
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
-def _card(sd, unet, folder, *, title, trainer, args, data, secs, probe, style_prompts, drift_prompts, notes):
-    "Measure `unet` beside the base model `sd` (left unchanged); write the card of `trainer(**args)` in `folder`."
+def _card(sd, unet, folder, *, title, data, secs, probe, style_prompts, drift_prompts, notes):
+    "Measure `unet` beside the base model `sd` (left unchanged); write the card of the trainer running in `folder`."
     base = finetune_report(sd, probe, style_prompts, drift_prompts, all_prompts() * 5)
     tuned_sd = StableDiffusion(sd.tokenizer, sd.text_encoder, unet, sd.vae,
                                sd.scheduler)  # the same parts but the U-Net
@@ -398,7 +371,7 @@ def _card(sd, unet, folder, *, title, trainer, args, data, secs, probe, style_pr
         Path(folder) / LORA_FILE).exists() else Path(folder) / 'unet' / 'diffusion_pytorch_model.safetensors'
     metrics['weights file'] = f'{weights.stat().st_size / 1024:.0f} KB'
     write_model_card(
-        folder, title, trainer, args, data=data, wall_time_s=secs, metrics=metrics,
+        folder, title, data=data, wall_time_s=secs, metrics=metrics,
         notes=notes + f' Measured at 20 Euler steps, guidance 4: {len(style_prompts)} images of the style prompts' +
         (f', {len(drift_prompts)} of the class prompts' if drift_prompts else '') +
         ', the 80 ordinary prompts × 5; judged by lesson 04\'s classifier and a linear style probe.')
@@ -410,18 +383,16 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 def _train_and_save(sd, images, caps, *, rank, bs, seed, epochs, lr, out, unet_only: bool = False):
-    """Fine-tune (LoRA of `rank`, whole U-Net if 0), save it and its loss history in the main process: (U-Net, path,
-    seconds); None in the others."""
+    """Fine-tune (LoRA of `rank`, whole U-Net if 0) and save it with its loss history in the main process (resumable
+    in a single one): (U-Net, the folder written, seconds); None in the other processes."""
     learn = finetune_learner(sd, images, caps, rank, bs=bs, seed=seed, accelerate=True)
-    secs = fit_finetune(learn, epochs, lr, out)
-    if not is_main_process(): return None
-    unet = learn.model.unet.eval()
-    path = save_lora(unet, out) if rank else save_pipeline(unet, out, unet_only)
-    save_history(training_history(learn), path.parent if rank else path)
-    return unet, path, secs
+    main, single = is_main_process(), next(cb.acc for cb in learn.cbs
+                                           if isinstance(cb, AccelerateCB)).num_processes == 1
+    save = lambda m: save_lora(m.unet, out).parent if rank else save_pipeline(m.unet, out, unet_only)
+    model, secs, _ = fit_and_save(learn, epochs, lr, out, save if main else False, resumable=single)
+    return (model.unet, Path(out), secs) if main else None
 
-def _dreambooth(*, epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, trainer, args: dict,
-                unet_only: bool = False):
+def _dreambooth(*, epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, unet_only: bool = False):
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}: choose from {', '.join(PRIORS)}")
     check_out_folder(out, LORA_PARTS if lora_rank else PIPELINE_PARTS)   # before work
     sd = StableDiffusion.from_pretrained(scheduler='euler')
@@ -429,46 +400,44 @@ def _dreambooth(*, epochs, lr, seed, out, prior, token, instance_dir, lora_rank,
     done = _train_and_save(sd, images, caps, rank=lora_rank, bs=16, seed=seed, epochs=epochs, lr=lr, out=out,
                            unet_only=unet_only)
     if done is None: return None
-    unet, path, secs = done
+    unet, folder, secs = done
     if measure:
         kind = f'LoRA adapters (rank {lora_rank}) on the attention projections' if lora_rank else 'the whole U-Net'
         _card(
-            sd, unet, path.parent if lora_rank else path, title=f'DreamBooth on tiny SD: "{token}" sevens, {kind}',
-            trainer=trainer, args=args, secs=secs,
+            sd, unet, folder, title=f'DreamBooth on tiny SD: "{token}" sevens, {kind}', secs=secs,
             data=f'{"6 outlined MNIST training sevens" if instance_dir is None else f"the pictures in {instance_dir}"} '
             f'captioned "a {{colour}} {token} seven", repeated to match {len(prior_prompts(prior))} prior images '
             f'({prior!r}) drawn by the base model', probe=outline_probe() if instance_dir is None else None,
             style_prompts=subject_prompts(token), drift_prompts=class_prompts(n_per_colour=4),
             notes=f'Fine-tuned from the shipped tiny SD: {kind}, batch 16, one-cycle Adam at peak lr {lr}, caption '
             f'dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
-    return path
+    return folder / LORA_FILE if lora_rank else folder
 
+@trainer
 def train_dreambooth(epochs: int = 30, lr: float = 1e-3, seed: int = 42, out=None, *, prior: str = 'all',
                      token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
     """DreamBooth on tiny SD, the whole U-Net: a pipeline folder `out`, measured into a model card unless `measure` is
     False; without `out`, the U-Net alone replaces the shipped `DREAMBOOTH_RUNS[prior]`. Under `accelerate launch`,
     data-parallel."""
-    args = dict(locals())                                                 # this call's arguments: the card's command
     return _dreambooth(epochs=epochs, lr=lr, seed=seed, out=out or DREAMBOOTH_RUNS.get(prior), prior=prior, token=token,
-                       instance_dir=instance_dir, lora_rank=0, measure=measure, trainer=train_dreambooth, args=args,
-                       unet_only=out is None)
+                       instance_dir=instance_dir, lora_rank=0, measure=measure, unet_only=out is None)
 
+@trainer
 def train_lora(epochs: int = 30, lr: float = 1e-2, seed: int = 42, out=None, *, rank: int = 8, prior: str = 'all',
                token: str = IDENTIFIER, instance_dir=None, measure: bool = True) -> Path:
     "DreamBooth LoRA of `rank` (default: the shipped `lora_sks`) in a folder diffusers' `load_lora_weights` reads."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     if not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a whole number of at least 1; got {rank!r}")
     return _dreambooth(epochs=epochs, lr=lr, seed=seed, out=out or LORA_SKS, prior=prior, token=token,
-                       instance_dir=instance_dir, lora_rank=rank, measure=measure, trainer=train_lora, args=args)
+                       instance_dir=instance_dir, lora_rank=rank, measure=measure)
 
 # %% ../nbs/17_finetune.ipynb #4527a901
+@trainer
 def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, *, rank: int = 8, replay: bool = True,
                    measure: bool = True) -> Path:
     """Fine-tune tiny SD on the blocky digits (with `replay`, mixed with its own training pictures): LoRA adapters of
     `rank` (by default the shipped `lora_blocky`, or `lora_blocky_no_replay` without replay), or the whole U-Net with
     rank 0 (a pipeline folder `out`)."""
-    args = dict(locals())                                                 # this call's arguments: the card's command
     if rank == 0 and out is None:
         raise ValueError("give out=: the folder for the fine-tuned pipeline (rank 0 trains the whole U-Net)")
     out = check_out_folder(out or (LORA_BLOCKY if replay else LORA_BLOCKY_NO_REPLAY),
@@ -477,15 +446,14 @@ def train_finetune(epochs: int = 5, lr: float = 3e-3, seed: int = 42, out=None, 
     images, caps = blocky_set('train', replay)
     done = _train_and_save(sd, images, caps, rank=rank, bs=32, seed=seed, epochs=epochs, lr=lr, out=out)
     if done is None: return None
-    unet, path, secs = done
+    unet, folder, secs = done
     if measure:
         kind = f'LoRA adapters (rank {rank})' if rank else 'the whole U-Net'
-        _card(sd, unet, path.parent if rank else path, title=f'tiny SD fine-tuned on blocky digits: {kind}',
-              trainer=train_finetune, args=args, secs=secs,
+        _card(sd, unet, folder, title=f'tiny SD fine-tuned on blocky digits: {kind}', secs=secs,
               data="scikit-learn's 8×8 digits, the 80 % training split scaled up 3× and padded to 32×32, painted in "
               "random training colours, captioned 'a blocky {colour} {digit word}'" +
               (', with as many ColourDigits and their captions (replay)' if replay else ''),
               probe=blocky_probe(), style_prompts=blocky_prompts(), drift_prompts=None,
               notes=f'Fine-tuned from the shipped tiny SD: {kind}, batch 32, one-cycle Adam at peak lr {lr}, '
               'caption dropout 0.15, Min-SNR-5 weights; text encoder and VAE frozen.')
-    return path
+    return folder / LORA_FILE if rank else folder

