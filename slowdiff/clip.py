@@ -79,15 +79,16 @@ def clip_tokenizer(cache_dir=None) -> CLIPTokenizer:
     return tok
 
 # %% ../nbs/08_clip.ipynb #b3610b5d
-def tokenize(prompts, tokenizer=None, max_length: int = 77) -> torch.Tensor:
-    "Token ids (B, max_length) of `prompts`, padded with end-of-text; longer prompts are truncated with a warning."
+def tokenize(prompts, tokenizer=None, max_length: int = 77, what: str = 'prompt') -> torch.Tensor:
+    """Token ids (B, max_length) of `prompts`, padded with end-of-text; longer prompts are truncated with a warning
+    that calls them `what`."""
     tok = tokenizer or clip_tokenizer()
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     for p in prompts:
         n = len(tok(p, verbose=False).input_ids)                         # (no transformers warning: ours says more)
         if n > max_length:
             warnings.warn(
-                f"prompt is {n} tokens long; only the first {max_length} (with start and end) are used: {p[:40]!r}…")
+                f"{what} is {n} tokens long; only the first {max_length} (with start and end) are used: {p[:40]!r}…")
     return tok(prompts, padding='max_length', max_length=max_length, truncation=True, return_tensors='pt').input_ids
 
 # %% ../nbs/08_clip.ipynb #799d8bda

@@ -389,7 +389,8 @@ def _train_and_save(sd, images, caps, *, rank, bs, seed, epochs, lr, out, unet_o
     main, single = is_main_process(), next(cb.acc for cb in learn.cbs
                                            if isinstance(cb, AccelerateCB)).num_processes == 1
     save = lambda m: save_lora(m.unet, out).parent if rank else save_pipeline(m.unet, out, unet_only)
-    model, secs, _ = fit_and_save(learn, epochs, lr, out, save if main else False, resumable=single)
+    model, secs, _ = fit_and_save(learn, epochs, lr, out, save if main else False, resumable=single,
+                                   progress=main)
     return (model.unet, Path(out), secs) if main else None
 
 def _dreambooth(*, epochs, lr, seed, out, prior, token, instance_dir, lora_rank, measure, unet_only: bool = False):

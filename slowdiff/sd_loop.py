@@ -53,9 +53,9 @@ def _is_local(name) -> bool:
 
 def load_components(name_or_path=None, device=None, dtype=None) -> dict:
     "tokenizer, text_encoder, unet, vae and scheduler of an SD 1.x pipeline folder or hub id (default: tiny SD)."
-    src = str(Path(name_or_path).expanduser()) if name_or_path and _is_local(name_or_path) else name_or_path
-    if src is None: src = str(tiny_sd_path())
-    local = _is_local(src)
+    local = name_or_path is None or _is_local(name_or_path)                # a path, not a hub id ('owner/name')
+    src = str(Path(name_or_path).expanduser()) if name_or_path else str(tiny_sd_path())
+    if local and not Path(src).is_dir(): raise FileNotFoundError(f"no folder {name_or_path}: check the path")
     if local and not (Path(src) / 'model_index.json').exists():
         raise FileNotFoundError(
             f"{src} is not a Stable Diffusion pipeline folder (no model_index.json): check the path")
@@ -137,9 +137,9 @@ class StableDiffusion:
 # %% ../nbs/12_sd_loop.ipynb #d2089477
 @patch
 @torch.no_grad()
-def encode_prompt(self: StableDiffusion, prompts) -> torch.Tensor:
+def encode_prompt(self: StableDiffusion, prompts, what: str = 'prompt') -> torch.Tensor:
     "Text states (B, 77, d) of `prompts`: what the U-Net cross-attends to. Longer prompts are truncated with a warning."
-    ids = tokenize(prompts, self.tokenizer, self.tokenizer.model_max_length).to(self.device)   # (B, 77)
+    ids = tokenize(prompts, self.tokenizer, self.tokenizer.model_max_length, what).to(self.device)   # (B, 77)
     return self.text_encoder(ids).last_hidden_state.to(self.dtype)   # (B, 77, d)
 
 @patch
@@ -147,7 +147,8 @@ def text_context(self: StableDiffusion, cond: torch.Tensor, negative_prompt=None
     "The U-Net's context for guidance: the negative (default: empty) prompt's states, then `cond`'s: (2B, 77, d)."
     if negative_embeds is None:
         neg = negative_prompt or ''
-        negative_embeds = self.encode_prompt([neg] * len(cond) if isinstance(neg, str) else list(neg))
+        negs = [neg] * len(cond) if isinstance(neg, str) else list(neg)
+        negative_embeds = self.encode_prompt(negs, 'negative prompt')
     return torch.cat([negative_embeds.to(self.device, self.dtype), cond])   # (2B, 77, d): unconditional first
 
 @patch

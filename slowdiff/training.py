@@ -7,15 +7,17 @@ Docs: https://slowdiff.github.io/slowdiff/training.html.md"""
 # %% auto #0
 __all__ = ['FewBatchesCB', 'test_cbs', 'NoiseCB', 'machine_description', 'command', 'write_model_card', 'fit_and_save',
            'train_and_card', 'training_history', 'save_history', 'load_history', 'plot_history', 'checkpoint_path',
-           'CheckpointCB', 'EpochLineCB', 'load_checkpoint', 'fit_one_cycle_resumable', 'lesson_of', 'training_times']
+           'CheckpointCB', 'load_checkpoint', 'SkippedEpochsCB', 'fit_one_cycle_resumable', 'lesson_of',
+           'training_times']
 
 # %% ../nbs/00b_training.ipynb #65e752de
-import inspect, json, os, platform, random, re, time, warnings
+import contextlib, inspect, json, os, platform, random, re, sys, time, warnings
 from pathlib import Path
 import torch
 from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelTrainException, CancelValidException
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
+from fastprogress.fastprogress import in_notebook
 import matplotlib.pyplot as plt
 from .core import seed_everything, in_test
 from .support import atomic_write, save_weights, LOAD_ERRORS, trainer, this_call
@@ -142,7 +144,7 @@ class CheckpointCB(Callback):
     order = 99
     def __init__(self, path, settings: dict, start_epoch: int = 0, seconds: float = 0.0):
         self.path, self.settings, self.start_epoch, self.seconds = Path(path), settings, start_epoch, seconds
-    def before_fit(self): self.started = time.time()
+    def before_fit(self): self.started, self.saved_epoch = time.time(), self.start_epoch
     def after_epoch(self):
         if self.epoch < self.start_epoch: return                          # an epoch skipped while resuming
         opt = self.learn.opt.state_dict()
@@ -151,19 +153,7 @@ class CheckpointCB(Callback):
                  'epoch': self.epoch + 1, 'settings': self.settings, 'rng': _rng_states(self.learn),
                  'seconds': self.seconds + time.time() - self.started}
         atomic_write(self.path, lambda tmp: torch.save(state, tmp))
-
-class EpochLineCB(Callback):
-    "Print a line after every epoch: the losses, the time so far and about how long the rest will take."
-    order = 60                                                            # after the Recorder has the epoch's losses
-    def __init__(self, start_epoch: int = 0): self.start_epoch = start_epoch
-    def before_fit(self): self.started = time.time()
-    def after_epoch(self):
-        if self.epoch < self.start_epoch: return
-        done, left = self.epoch + 1 - self.start_epoch, self.n_epoch - self.epoch - 1
-        secs = time.time() - self.started
-        losses = ', '.join(f'{k} {v:.4g}' for k, v in zip(('train loss', 'valid loss'), self.recorder.values[-1]))
-        print(f"epoch {self.epoch + 1}/{self.n_epoch}" + (f": {losses}" if losses else '') + f"; {secs:.0f} s"
-              + (f", about {secs / done * left:.0f} s left" if left else ''), flush=True)
+        self.saved_epoch = self.epoch + 1
 
 def load_checkpoint(path) -> dict:
     "A checkpoint written by `CheckpointCB`, loaded safely; a corrupt one gets a one-line error."
@@ -172,9 +162,23 @@ def load_checkpoint(path) -> dict:
         raise ValueError(f"checkpoint {path} is corrupt or not a slowdiff checkpoint ({type(e).__name__}); "
                          "delete it to start afresh") from e
 
+class SkippedEpochsCB(Callback):
+    "Leave the epochs a resumed run skips out of fastai's table of losses (they would show as rows with no losses)."
+    order = 61                                                            # after fastai's progress bar takes the logger
+    def __init__(self, start_epoch: int): self.start_epoch = start_epoch
+    def before_fit(self):
+        log = self.learn.logger
+        self.learn.logger = lambda row: None if isinstance(row[0], int) and row[0] < self.start_epoch else log(row)
+
+def _epoch_line(names, row, epochs: int) -> str:
+    "One epoch's row of fastai's table as a log line: `epoch 2/10  train_loss 0.0312  valid_loss 0.0298  time 00:41`."
+    cells = [f'{n} {v:.4g}' if isinstance(v, float) else f'{n} {v}' for n, v in zip(names[1:], row[1:])]
+    return '  '.join([f'epoch {row[0] + 1}/{epochs}', *cells])
+
 def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, progress: bool = True, **settings) -> float:
-    """Quiet `learn.fit_one_cycle(epochs, lr)` (a line per epoch with `progress`), checkpointed each epoch; resumes an
-    interrupted run if the settings match. Returns the seconds spent training, over every part of the run."""
+    """`learn.fit_one_cycle(epochs, lr)` with fastai's progress bar and table of losses (in a notebook or a terminal;
+    the table alone into a log; nothing without `progress`), checkpointed each epoch; resumes an interrupted run if the
+    settings match. Returns the seconds spent training, over every part of the run."""
     cbs, start, before = [], 0, 0.0
     if checkpoint is not None:
         checkpoint, settings = Path(checkpoint), {'epochs': epochs, 'lr': lr, **settings}
@@ -191,10 +195,20 @@ def fit_one_cycle_resumable(learn, epochs: int, lr: float, checkpoint=None, prog
                 _set_rng_states(learn, state['rng'])
                 start, before = state['epoch'], state.get('seconds', 0.0)
                 print(f"resuming from {checkpoint}: {start} of {epochs} epochs were done", flush=True)
-        cbs = [CheckpointCB(checkpoint, settings, start, before)]
-    cbs += [EpochLineCB(start)] if progress else []
+        cbs = [CheckpointCB(checkpoint, settings, start, before)] + ([SkippedEpochsCB(start)] if start else [])
     began = time.time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
+    with contextlib.ExitStack() as quiet:
+        quiet.callback(setattr, learn, 'logger', learn.logger)
+        if not progress: quiet.enter_context(learn.no_logging()); quiet.enter_context(learn.no_bar())
+        elif not (sys.stdout.isatty() or in_notebook()):                  # into a log: a line per epoch, no bar
+            quiet.enter_context(learn.no_bar())
+            learn.logger = lambda row: print(_epoch_line(learn.recorder.metric_names, row, epochs), flush=True)
+        try: learn.fit_one_cycle(epochs, lr, cbs=cbs, start_epoch=start)
+        except KeyboardInterrupt:
+            if cbs and cbs[0].path.exists():
+                print(f"interrupted: {cbs[0].saved_epoch} of {epochs} epochs are kept in {checkpoint}; run the same "
+                      "command again to carry on from there", file=sys.stderr, flush=True)
+            raise
     if checkpoint is not None: checkpoint.unlink(missing_ok=True)
     return before + time.time() - began
 

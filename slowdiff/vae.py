@@ -140,9 +140,10 @@ def round_trip(vae: AutoencoderKL, images: torch.Tensor, bs: int = 256) -> torch
     return torch.cat([decode_latents(vae, encode_images(vae, b)) for b in images.split(bs)])
 
 @torch.no_grad()
-def reconstruction_report(vae: AutoencoderKL, ds: ColourDigits) -> dict:
-    "MSE, PSNR (dB, on [-1, 1]) and digit/colour accuracy of the classifier on the reconstructions of `ds`."
-    rec = round_trip(vae, ds.images)                                      # (N, 3, 32, 32)
+def reconstruction_report(vae: AutoencoderKL, ds: ColourDigits, rec: torch.Tensor = None) -> dict:
+    """MSE, PSNR (dB, on [-1, 1]) and digit/colour accuracy of the classifier on the reconstructions of `ds` (`rec`,
+    its round trips through `vae`, when they are already made)."""
+    rec = round_trip(vae, ds.images) if rec is None else rec              # (N, 3, 32, 32)
     mse = F.mse_loss(rec, ds.images).item()
     clf = default_classifier()
     d, c = classify(clf, (rec + 1) / 2)  # the classifier's reading of the reconstructions
@@ -338,7 +339,8 @@ def recipe_notes(recipe: str, kl_weight: float) -> str:
 def write_vae_card(vae: AutoencoderKL, out, title: str, secs: float, notes: str):
     "Measure `vae` on the valid digits (round trips, two-colour pairs, pink) and write its model card into `out`."
     va = ColourDigits('valid', vrange=(-1, 1))
-    r, pix = reconstruction_report(vae, va), pixel_measures(round_trip(vae, va.images))
+    rec = round_trip(vae, va.images)                                      # (1000, 3, 32, 32)
+    r, pix = reconstruction_report(vae, va, rec), pixel_measures(rec)
     pairs = two_colour_report(vae, va)                                    # colours kept apart in one picture
     write_model_card(
         out, f"{title}: diffusers AutoencoderKL for 32×32 ColourDigits ↔ 4×8×8 latents",

@@ -7,7 +7,9 @@
 Building: with Quarto installed (`pip install -e ".[docs]"`, the `quarto-cli` package, or `quarto` on the PATH)
 the site is nbdev's own, built by `nbdev-docs`. Without Quarto the same notebooks are rendered to HTML with
 nbconvert, one page per lesson with a sidebar in lesson order, honouring nbdev's `#| hide` and `#| echo: false`.
-Nothing is downloaded either way.
+Widget outputs (lesson 19's panel) render from the widget manager's own bundle, `@jupyter-widgets/html-manager`'s
+`embed-amd.js`, and RequireJS, both taken once from the npm registry (`npm pack`, kept in slowdiff's cache folder) and
+copied into the site: the pages load nothing from a CDN.
 
 Checking: each page is opened in headless Chromium (Debian's `chromium`), with a fresh profile and no background
 networking. A small script added to a copy of the page waits for the load event, then records how many images the
@@ -24,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS, DOCS = ROOT / 'nbs', ROOT / '_docs'
-SCREENSHOT_PAGES = ['index', 'vae', 'tiny_sd', 'sd_tricks']
+SCREENSHOT_PAGES = ['index', 'vae', 'tiny_sd', 'sd_tricks', 'explorer']
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--hide-scrollbars']
 ERROR_MARKS = ['Traceback (most recent call last)', 'cell-output-error', 'application/vnd.jupyter.error',
@@ -117,19 +119,47 @@ def copy_mathjax(out: Path):
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', out / 'mathjax')
 
 
+# the widget manager that renders ipywidgets 8's stored outputs, and the module loader its bundle needs
+NPM_PACKAGES = {'html-manager': ('@jupyter-widgets/html-manager@1.0.15', 'package/dist/embed-amd.js'),
+                'requirejs': ('requirejs@2.3.8', 'package/require.js')}
+WIDGETS_URL, REQUIRE_URL = 'widgets/embed-amd.js', 'widgets/require.js'      # relative: served by the site itself
+
+
+def npm_file(spec: str, member: str) -> bytes:
+    "One file of the npm package `spec` (`name@version`), from a tarball `npm pack` fetched once into slowdiff's cache."
+    import tarfile
+    sys.path.insert(0, str(ROOT))
+    from slowdiff.support import cache_dir
+    folder = cache_dir() / 'npm'; folder.mkdir(parents=True, exist_ok=True)
+    tarball = folder / (spec.lstrip('@').replace('/', '-').replace('@', '-') + '.tgz')
+    if not tarball.exists():
+        if not shutil.which('npm'): sys.exit(f'docs build: {spec} comes from the npm registry: install npm (apt-get install npm)')
+        r = subprocess.run(['npm', 'pack', '--silent', '--pack-destination', str(folder), spec], capture_output=True, text=True)
+        if r.returncode or not tarball.exists(): sys.exit(f'docs build: `npm pack {spec}` failed: {r.stderr.strip()[-300:]}')
+    with tarfile.open(tarball) as t: return t.extractfile(member).read()
+
+
+def copy_widgets(out: Path):
+    "The widget manager's bundle and RequireJS into the site's widgets/ folder."
+    (out / 'widgets').mkdir(parents=True, exist_ok=True)
+    for (spec, member), url in zip(NPM_PACKAGES.values(), (WIDGETS_URL, REQUIRE_URL)): (out / url).write_bytes(npm_file(spec, member))
+
+
 def build_with_nbconvert(out: Path):
     import nbformat
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name='lab', mathjax_url=MATHJAX_URL)
+    exporter = HTMLExporter(template_name='lab', mathjax_url=MATHJAX_URL, widget_renderer_url=WIDGETS_URL,
+                            require_js_url=REQUIRE_URL)
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     nbs = [(p, nbformat.read(p, as_version=4)) for p in lessons()]
     pages = [(page_name(p), title_of(nb, p.stem) if p.stem != 'index' else 'Home') for p, nb in nbs]
     if out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True)
-    copy_mathjax(out)
+    copy_mathjax(out); copy_widgets(out)
     for (p, nb), (name, title) in zip(nbs, pages):
         body, _ = exporter.from_notebook_node(docs_notebook(nb), resources={'metadata': {'name': title}})
         assert MATHJAX_URL in body, 'nbconvert no longer takes mathjax_url: the page would load MathJax from elsewhere'
+        assert 'unpkg.com' not in body and 'cdnjs' not in body and 'jsdelivr' not in body, f'{name}: a CDN in the page'
         body = body.replace('<!-- Load mathjax -->', '<!-- Load mathjax -->' + MATHJAX_FONTS, 1)
         body = body.replace('</head>', SIDEBAR_CSS + '</head>', 1)
         body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m[1]}>{sidebar(pages, name)}<div id="sd-main">', body, count=1)
@@ -173,7 +203,9 @@ function sdReport() {
              maths: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML, mjx-container').length,
              math_errors: document.querySelectorAll('.MathJax_Error, merror, [data-mjx-error]').length,
              raw_tex: sdRawTex(),
-             stderr: document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .cell-output-stderr').length};
+             stderr: document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .cell-output-stderr').length,
+             widgets: [...document.querySelectorAll('.jupyter-widgets, .widget-box, .widget-inline-hbox')]
+                        .filter(e => e.getBoundingClientRect().height > 0).length};
   const el = document.createElement('pre'); el.id = 'sd-docs-check'; el.textContent = JSON.stringify(r);
   document.body.appendChild(el);
 }
@@ -204,7 +236,15 @@ def pictures_in(nb_path: Path) -> int:
                for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []))
 
 
-def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
+def widgets_in(nb_path: Path) -> int:
+    "How many widget outputs (views of stored ipywidgets) notebook `nb_path` shows in the docs."
+    import nbformat
+    nb = docs_notebook(nbformat.read(nb_path, as_version=4))
+    return sum('application/vnd.jupyter.widget-view+json' in o.get('data', {})
+               for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []))
+
+
+def check_page(page: Path, expected: int, shots: Path, profile: Path, widgets: int = 0) -> list:
     """Problems found on `page` (an empty list when it is fine): errors shown, no heading, broken images, fewer pictures
     than its notebook's `expected`, none at all on the index and the screenshot pages. Screenshots those pages."""
     probe = page.with_name(f'.check-{page.name}')
@@ -224,6 +264,7 @@ def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
     if res['decoded'] < res['images']: problems.append(f"has {res['images'] - res['decoded']} broken image(s)")
     if res['decoded'] < expected: problems.append(f"shows {res['decoded']} images but its notebook has {expected} pictures")
     if not res['decoded'] and (expected or page.stem in SCREENSHOT_PAGES): problems.append('has no image that displays')
+    if widgets and not res['widgets']: problems.append(f'shows its {widgets} widget output(s) as empty boxes')
     if page.stem in SCREENSHOT_PAGES:
         shot = shots / f'{page.stem}.png'
         run_chromium(['--window-size=1280,1600', f'--screenshot={shot}', page.as_uri()], profile)
@@ -233,7 +274,8 @@ def check_page(page: Path, expected: int, shots: Path, profile: Path) -> list:
             lo, hi = Image.open(shot).convert('L').getextrema()
             if hi - lo < 50: problems.append(f'screenshot {shot} is blank')
     print(f"  {page.name:24} {res['decoded']:3d} of {res['images']:3d} images shown ({expected:2d} in the notebook), "
-          f"{res['maths']:3d} formulas typeset, {res['external']} external image(s) not checked  "
+          f"{res['maths']:3d} formulas typeset, {res['widgets']:3d} widgets drawn, {res['external']} external image(s) "
+          f"not checked  "
           f"{'OK' if not problems else 'FAIL: ' + '; '.join(problems)}")
     return problems
 
@@ -246,7 +288,7 @@ def check(site: Path) -> bool:
     shots = site / '_check'; shots.mkdir(exist_ok=True)
     print(f'checking {len(pages)} pages in headless Chromium ({chromium()})')
     with tempfile.TemporaryDirectory(prefix='slowdiff-chromium-') as profile:
-        failed = [p for p, nb in zip(pages, nbs) if check_page(p, pictures_in(nb), shots, Path(profile))]
+        failed = [p for p, nb in zip(pages, nbs) if check_page(p, pictures_in(nb), shots, Path(profile), widgets_in(nb))]
     missing_shots = [n for n in SCREENSHOT_PAGES if not (shots / f'{n}.png').exists()]
     if missing_shots: print(f'no screenshot of: {", ".join(missing_shots)}')
     print(f'{len(pages) - len(failed)}/{len(pages)} pages pass; screenshots of {", ".join(SCREENSHOT_PAGES)} in {shots}')
