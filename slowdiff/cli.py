@@ -89,6 +89,12 @@ def _with_vae(sd, folder):
                        f"{sd.unet.config.in_channels}")
     return StableDiffusion(sd.tokenizer, sd.text_encoder, sd.unet, vae, sd.scheduler)
 
+def _add_embedding(sd, embedding: str):
+    "Add the tokens of a textual-inversion file to `sd`: lesson 13's `<pink>` by the name `pink`, or a file's path."
+    from slowdiff.sd_tricks import load_concept, PINK_EMBEDS
+    path = PINK_EMBEDS if embedding == 'pink' and not Path(embedding).exists() else Path(embedding).expanduser()
+    return _as_user_error(load_concept, sd, path)
+
 def generate(
     prompt: str,  # the text prompt
     negative: str = None,  # negative prompt: guidance pushes away from it
@@ -107,7 +113,8 @@ def generate(
     from_scratch: bool = False,  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
-    vae: str = None):  # a VAE folder to decode with instead of the model's (e.g. slowdiff train vae --out my_vae/)
+    vae: str = None,  # a VAE folder to decode with instead of the model's (e.g. slowdiff train vae --out my_vae/)
+    embedding: str = None):  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
     "Generate images from a prompt: one PNG per image and grid.png."
     _check_args(steps, guidance, n, height, width, seed)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
@@ -149,6 +156,10 @@ def generate(
                        weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora,
                        lora_scale)
     if vae: sd = _with_vae(sd, vae)
+    if embedding: _add_embedding(sd, embedding)
+    if model in (None, TINY_SD, TINY_SD_FAST):                            # words its captions never had
+        from slowdiff.data import warn_unseen_words
+        warn_unseen_words(prompt, negative)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,

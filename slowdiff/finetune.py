@@ -7,9 +7,9 @@ Docs: https://slowdiff.github.io/slowdiff/finetune.html.md"""
 # %% auto #0
 __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_SKS', 'LORA_BLOCKY', 'LORA_BLOCKY_NO_REPLAY', 'DREAMBOOTH_RUNS', 'IMAGE_SUFFIXES',
            'PIPELINE_PARTS', 'outline', 'painted', 'mnist_sample', 'instance_set', 'vae_round_trip', 'outline_probe',
-           'subject_prompts', 'finetune_report', 'caption_words', 'check_identifier', 'class_prompts', 'prior_prompts',
-           'dreambooth_set', 'AccelerateCB', 'finetune_learner', 'trainable_parameters', 'load_run', 'blocky_digits',
-           'blocky_set', 'blocky_prompts', 'blocky_probe', 'load_instance_images', 'dreambooth_data', 'save_pipeline',
+           'subject_prompts', 'finetune_report', 'check_identifier', 'class_prompts', 'prior_prompts', 'dreambooth_set',
+           'AccelerateCB', 'finetune_learner', 'trainable_parameters', 'load_run', 'blocky_digits', 'blocky_set',
+           'blocky_prompts', 'blocky_probe', 'load_instance_images', 'dreambooth_data', 'save_pipeline',
            'is_main_process', 'train_dreambooth', 'train_lora', 'train_finetune']
 
 # %% ../nbs/17_finetune.ipynb #3d872a2e
@@ -28,7 +28,8 @@ from .lora import add_lora, LORA_FILE, LORA_PARTS, check_out_folder, save_lora, 
 from .lora import load_lora, set_lora_scale                        # (for the lesson's cells)
 from .training import write_model_card, fit_and_save
 from .support import save_pretrained_atomic, load_weights, LOAD_ERRORS, trainer
-from .data import (ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASINGS, HELD_OUT_COLOURS,
+from .data import (caption_words, ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASINGS,
+                           HELD_OUT_COLOURS,
                            all_prompts)
 from .metrics import evaluate, StyleProbe
 from .vae import encode_images, decode_latents, load_vae
@@ -99,11 +100,6 @@ def finetune_report(sd: StableDiffusion, probe: StyleProbe, style_prompts: list,
     return out
 
 # %% ../nbs/17_finetune.ipynb #e2242b42
-def caption_words() -> set:
-    "Every word of tiny SD's training captions (colours, digit words and numerals, template words)."
-    words = {w.strip('.,') for t in PHRASINGS for w in t.split() if '{' not in w}
-    return words | set(COLOURS) | set(DIGIT_WORDS) | {str(d) for d in range(10)}
-
 def check_identifier(tokenizer, token: str) -> str:
     "`token` if it can name a new subject: one `tokenizer` token, not a word of tiny SD's captions; else a clear error."
     ids = tokenizer(token, add_special_tokens=False).input_ids

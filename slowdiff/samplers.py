@@ -535,7 +535,8 @@ class DPMSolverMultistepSampler(IndexedSampler):
         shape = (-1, *[1] * (original.dim() - 1))
         return alpha.reshape(shape) * original + sigma_vp.reshape(shape) * noise
 
-    def step(self, model_output, timestep, sample) -> StepOutput:
+    def step(self, model_output, timestep, sample, generator=None, variance_noise=None) -> StepOutput:
+        "One step; `generator` and `variance_noise` are taken as diffusers takes them (only its SDE variants use them)."
         c = self.config
         if self.num_inference_steps is None: raise ValueError("call set_timesteps before stepping DPM-Solver")
         self._init_step_index(timestep)

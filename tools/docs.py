@@ -75,7 +75,22 @@ def docs_notebook(nb):
                 if gif: o['data']['text/html'] = f'<img src="data:image/gif;base64,{"".join(gif).strip()}">'
         cells.append(c)
     nb.cells = cells
+    drop_dangling_buffers(nb)
     return nb
+
+
+def drop_dangling_buffers(nb):
+    """Remove binary buffers of the stored widget state whose path no longer exists in their model's state (a
+    `FileUpload` emptied after an upload keeps its file's buffer at `value[0]`): the widget manager cannot place them
+    and then renders none of the panel."""
+    models = nb.metadata.get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
+    def resolves(state, path):
+        for k in path[:-1]:
+            try: state = state[k]
+            except (KeyError, IndexError, TypeError): return False
+        return isinstance(state, dict) or (isinstance(state, list) and isinstance(path[-1], int) and path[-1] < len(state))
+    for m in models.values():
+        if 'buffers' in m: m['buffers'] = [b for b in m['buffers'] if resolves(m['state'], b['path'])]
 
 
 SIDEBAR_CSS = """
@@ -159,7 +174,7 @@ def build_with_nbconvert(out: Path):
     for (p, nb), (name, title) in zip(nbs, pages):
         body, _ = exporter.from_notebook_node(docs_notebook(nb), resources={'metadata': {'name': title}})
         assert MATHJAX_URL in body, 'nbconvert no longer takes mathjax_url: the page would load MathJax from elsewhere'
-        assert 'unpkg.com' not in body and 'cdnjs' not in body and 'jsdelivr' not in body, f'{name}: a CDN in the page'
+        assert 'unpkg.com' not in body and 'require.js/2' not in body, f'{name}: widgets or RequireJS from a CDN'
         body = body.replace('<!-- Load mathjax -->', '<!-- Load mathjax -->' + MATHJAX_FONTS, 1)
         body = body.replace('</head>', SIDEBAR_CSS + '</head>', 1)
         body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m[1]}>{sidebar(pages, name)}<div id="sd-main">', body, count=1)
@@ -209,10 +224,20 @@ function sdReport() {
   const el = document.createElement('pre'); el.id = 'sd-docs-check'; el.textContent = JSON.stringify(r);
   document.body.appendChild(el);
 }
-window.addEventListener('load', () => setTimeout(() => {
+function sdWhenWidgetsDrawn(then) {
+  // the widget manager renders stored widgets after it loads (a 3.6 MB bundle): wait for them, at most 8 s
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const start = Date.now();
+  (function poll() {
+    const drawn = [...document.querySelectorAll('.jupyter-widgets, .widget-box, .widget-inline-hbox')]
+                    .filter(e => e.getBoundingClientRect().height > 0).length;
+    if (!views || drawn || Date.now() - start > 8000) then(); else setTimeout(poll, 200);
+  })();
+}
+window.addEventListener('load', () => setTimeout(() => sdWhenWidgetsDrawn(() => {
   if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(sdReport);      // after MathJax has typeset the page
   else sdReport();
-}, 300));
+}), 300));
 </script>
 """
 
@@ -250,7 +275,7 @@ def check_page(page: Path, expected: int, shots: Path, profile: Path, widgets: i
     probe = page.with_name(f'.check-{page.name}')
     probe.write_text(page.read_text().replace('</body>', CHECK_JS + '</body>', 1))
     try:
-        r = run_chromium(['--virtual-time-budget=10000', '--dump-dom', probe.as_uri()], profile)
+        r = run_chromium(['--virtual-time-budget=15000', '--dump-dom', probe.as_uri()], profile)
     finally: probe.unlink()
     dom = r.stdout
     problems = [f'shows "{m}"' for m in ERROR_MARKS if m in dom]
