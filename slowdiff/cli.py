@@ -56,7 +56,8 @@ def _check_args(steps, guidance, n, height, width, seed=0):
         if steps > 1000: raise CLIError(f"--steps must be at most 1000 (the model's training timesteps); got {steps}")
     if guidance is not None: check_number('--guidance', guidance)
     check_number('--n', n, 1)
-    if not 0 <= seed < 2**63: raise CLIError(f"--seed must be a whole number from 0 to 2**63 - 1; got {seed}")
+    if not 0 <= seed < 2**63:                                             # core.check_seed's rule, without torch
+        raise CLIError(f"--seed must be a whole number from 0 to 2**63 - 1; got {seed}")
     for k, v in (('height', height), ('width', width)):                   # multiples of the model's VAE factor: checked
         if v is not None and v < 1: raise CLIError(f"--{k} must be a positive number of pixels; got {v}")  # by the loop
 
@@ -259,10 +260,8 @@ def _default_out(name: str) -> Path:
     "A folder of the user's own for `name`, not the package's; for the U-Net, with tiny SD's other parts in it."
     out = _writable_dir(USER_MODELS / name)
     if name == 'unet' and not (out / 'vae').is_dir():                     # the U-Net learns the shipped VAE's latents
-        import shutil
-        from slowdiff.core import tiny_sd_path
-        shutil.copytree(tiny_sd_path(), out, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns('unet', 'README.md', 'history.json', '.*'))
+        from slowdiff.tiny_sd import copy_tiny_sd_parts
+        copy_tiny_sd_parts(out)
     return out
 
 def train(name: str, epochs: int = None, out=None, replace_shipped: bool = False, trainers: dict = TRAINERS,

@@ -10,7 +10,7 @@ __all__ = ['KNOWN_IDS', 'CLIP_HEADS_DIR', 'bpe_merges_path', 'build_clip_tokeniz
            'train_clip']
 
 # %% ../nbs/08_clip.ipynb #77248df7
-import gzip, os, math, time, warnings, importlib.util
+import gzip, os, math, warnings, importlib.util
 from functools import lru_cache
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F

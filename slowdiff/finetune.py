@@ -13,10 +13,10 @@ __all__ = ['IDENTIFIER', 'PRIORS', 'LORA_SKS', 'LORA_BLOCKY', 'LORA_BLOCKY_NO_RE
            'is_main_process', 'train_dreambooth', 'train_lora', 'train_finetune']
 
 # %% ../nbs/17_finetune.ipynb #3d872a2e
-import copy, functools, shutil, time
+import copy, functools
 from types import SimpleNamespace
 from pathlib import Path
-import numpy as np, torch, torch.nn.functional as F
+import torch, torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import TensorDataset
 from fastai.learner import Learner
@@ -25,10 +25,9 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
 from .core import seed_everything, from_pil, WEIGHTS_DIR
 from .lora import add_lora, LORA_FILE, LORA_PARTS, check_out_folder, save_lora, add_lora_file
-from .lora import load_lora, set_lora_scale                        # (for the lesson's cells)
 from .training import write_model_card, fit_and_save
-from .support import save_pretrained_atomic, load_weights, LOAD_ERRORS, trainer
-from .data import (caption_words, ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS, PHRASINGS,
+from .support import save_pretrained_atomic, load_weights, trainer
+from .data import (caption_words, ColourDigits, get_mnist, paint, COLOURS, DIGIT_WORDS,
                            HELD_OUT_COLOURS,
                            all_prompts)
 from .metrics import evaluate, StyleProbe
@@ -263,12 +262,10 @@ PIPELINE_PARTS = ('model_index.json', 'unet', 'vae', 'text_encoder', 'tokenizer'
 def save_pipeline(unet, out, unet_only: bool = False) -> Path:
     """A tiny-SD pipeline folder at `out` with `unet` for its U-Net (with `unet_only`, just its `unet/` part), written
     beside it and swapped in whole."""
-    from slowdiff.tiny_sd import tiny_sd_path, save_tiny_sd
+    from slowdiff.tiny_sd import copy_tiny_sd_parts, save_tiny_sd
     def write(tmp):
         if unet_only: return unet.save_pretrained(Path(tmp) / 'unet')
-        shutil.copytree(tiny_sd_path(), tmp, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns('unet', 'README.md', 'history.json', '.*'))
-        save_tiny_sd(unet, tmp)
+        save_tiny_sd(unet, copy_tiny_sd_parts(tmp))
     return save_pretrained_atomic(SimpleNamespace(save_pretrained=write), check_out_folder(out, PIPELINE_PARTS))
 
 def _card(sd, unet, folder, *, title, data, secs, probe, style_prompts, drift_prompts, notes):

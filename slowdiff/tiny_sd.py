@@ -7,11 +7,11 @@ Docs: https://slowdiff.github.io/slowdiff/tiny_sd.html.md"""
 # %% auto #0
 __all__ = ['QUALITY_SETTINGS', 'PHRASING_GROUPS', 'tiny_unet_config', 'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset',
            'caption_table', 'min_snr_weights', 'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder',
-           'tiny_sd_learner', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'pipeline_images',
-           'quality_table', 'phrasing_accuracy', 'write_tiny_sd_card', 'train_tiny_sd']
+           'tiny_sd_learner', 'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'copy_tiny_sd_parts',
+           'pipeline_images', 'quality_table', 'phrasing_accuracy', 'write_tiny_sd_card', 'train_tiny_sd']
 
 # %% ../nbs/11_tiny_sd.ipynb #4b77ec59
-import time, tempfile, os
+import shutil, tempfile, os
 from pathlib import Path
 import torch, torch.nn as nn
 from torch.utils.data import TensorDataset
@@ -136,6 +136,13 @@ def save_tiny_sd(unet: UNet2DConditionModel, folder=None) -> Path:
         pipe.save_config(d)
         os.replace(Path(d) / 'model_index.json', folder / 'model_index.json')
     return folder
+
+def copy_tiny_sd_parts(dest) -> Path:
+    """The shipped tiny SD's VAE, text encoder, tokenizer, scheduler and model_index.json copied into folder `dest`
+    (not its U-Net, card or history): a folder a new U-Net for the same latents and text states can be saved into."""
+    shutil.copytree(tiny_sd_path(), dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns('unet', 'README.md', 'history.json', '.*'))
+    return Path(dest)
 
 # %% ../nbs/11_tiny_sd.ipynb #70a67cc7
 def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0,

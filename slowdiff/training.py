@@ -20,7 +20,7 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from fastprogress.fastprogress import in_notebook
 import matplotlib.pyplot as plt
 from .core import seed_everything, in_test
-from .support import atomic_write, save_weights, LOAD_ERRORS, trainer, this_call
+from .support import atomic_write, save_weights, LOAD_ERRORS, this_call
 
 # %% ../nbs/00b_training.ipynb #574c5c65
 class FewBatchesCB(Callback):
@@ -74,10 +74,10 @@ def write_model_card(folder, title: str, data: str, wall_time_s: float, metrics:
 # %% ../nbs/00b_training.ipynb #fffd53bf
 def fit_and_save(learn, epochs: int, lr: float, folder, save=None, *, valid_seed: int = None, resumable: bool = True,
                  **settings):
-    """Fit `learn` one-cycle (a line per epoch; resumable from a checkpoint beside `folder` unless not `resumable`),
-    then `save(model)` (default: its weights into `folder`) and its history into the folder `save` returns (default
-    `folder`); with `save=False`, write nothing. With `valid_seed`, the history gets a seeded `valid_loss`.
-    Returns (model in eval mode, seconds over every part of the run, history)."""
+    """Fit `learn` one-cycle (`fit_one_cycle_resumable`: with progress; from a checkpoint beside `folder` if
+    `resumable`), then `save(model)` (default: its weights into `folder`) and its history into the folder `save`
+    returns (default `folder`); with `save=False`, write nothing. With `valid_seed`, the history gets a seeded
+    `valid_loss`. Returns (model in eval mode, seconds over every part of the run, history)."""
     secs = fit_one_cycle_resumable(learn, epochs, lr, checkpoint_path(folder) if resumable else None, **settings)
     history = training_history(learn)                                     # before `validate`, which resets the recorder
     if valid_seed is not None:

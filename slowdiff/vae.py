@@ -15,7 +15,7 @@ __all__ = ['RECONSTRUCTION', 'TINY_SD_RECIPE', 'VAE_RECIPES', 'compression_ratio
            'finetune_decoder']
 
 # %% ../nbs/07_vae.ipynb #804fd0ca
-import math, time, copy
+import math, copy
 import torch, torch.nn as nn, torch.nn.functional as F
 from pathlib import Path
 from fastai.learner import Learner
