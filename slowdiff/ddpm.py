@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/ddpm.html.md"""
 
 # %% auto #0
 __all__ = ['SD_BETAS', 'BETA_SCHEDULES', 'linear_betas', 'scaled_linear_betas', 'cosine_betas', 'make_betas', 'config_betas',
-           'StepOutput', 'DDPM', 'ddpm_loss', 'timestep_embedding', 'EmbBlock', 'TimeUNet', 'ddpm_learner',
-           'ddpm_sample', 'train_ddpm']
+           'zero_terminal_snr', 'StepOutput', 'DDPM', 'ddpm_loss', 'timestep_embedding', 'EmbBlock', 'TimeUNet',
+           'ddpm_learner', 'ddpm_sample', 'train_ddpm']
 
 # %% ../nbs/05_ddpm.ipynb #26e928e3
 import math
@@ -44,11 +44,23 @@ def make_betas(schedule: str = 'linear', T: int = 1000, **kw) -> torch.Tensor:
     return BETA_SCHEDULES[schedule](T, **kw)
 
 def config_betas(config) -> torch.Tensor:
-    "The (T,) βs a diffusers-style scheduler config names: its `trained_betas`, or its schedule between its β bounds."
+    """The (T,) βs a diffusers-style scheduler config names: its `trained_betas`, or its schedule between its β bounds;
+    rescaled to a zero terminal SNR with `rescale_betas_zero_snr` (see "What the last step sees")."""
     c = config
-    if c.get('trained_betas') is not None: return torch.tensor(c.trained_betas, dtype=torch.float32)
-    bounds = {} if c.beta_schedule == 'squaredcos_cap_v2' else dict(beta_start=c.beta_start, beta_end=c.beta_end)
-    return make_betas(c.beta_schedule, c.num_train_timesteps, **bounds)
+    if c.get('trained_betas') is not None: betas = torch.tensor(c.trained_betas, dtype=torch.float32)
+    else:
+        bounds = {} if c.beta_schedule == 'squaredcos_cap_v2' else dict(beta_start=c.beta_start, beta_end=c.beta_end)
+        betas = make_betas(c.beta_schedule, c.num_train_timesteps, **bounds)
+    return zero_terminal_snr(betas) if c.get('rescale_betas_zero_snr') else betas
+
+# %% ../nbs/05_ddpm.ipynb #295f71a4
+def zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
+    "βs (T,) whose √ᾱ_t is shifted to end at exactly 0 and scaled to keep √ᾱ_1: zero terminal SNR (Lin et al. 2023)."
+    sqrt_abar = torch.cumprod(1 - betas, 0).sqrt()                       # (T,)
+    first, last = sqrt_abar[0].clone(), sqrt_abar[-1].clone()
+    sqrt_abar = (sqrt_abar - last) * (first / (first - last))             # (T,)  from √ᾱ_1 down to 0
+    abar = sqrt_abar ** 2
+    return 1 - torch.cat([abar[:1], abar[1:] / abar[:-1]])                # α_t = ᾱ_t / ᾱ_(t−1)
 
 # %% ../nbs/05_ddpm.ipynb #55135aa6
 @dataclass

@@ -130,6 +130,8 @@ def _compatible_options(cls) -> set:
 class Sampler:
     "The training noise schedule, the options of a diffusers scheduler config, and the interface every sampler shares."
     order, reference = 1, None  # U-Net calls per step; the diffusers class it equals
+    tuple_length = 2            # step(return_dict=False) gives (prev_sample, pred_original_sample)
+    finite_sigma_T = False      # σ samplers keep ᾱ_T at 2⁻²⁴ under a zero-terminal-SNR schedule
     init_noise_sigma = 1.0                                                 # the starting noise's standard deviation
     defaults = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule='linear',
                     trained_betas=None, prediction_type='epsilon', timestep_spacing='linspace', steps_offset=0)
@@ -141,8 +143,11 @@ class Sampler:
         given = self._checked(options)  # diffusers notes which values were defaults,
         self.config = AttrDict({**self.defaults, **given,                    # so another sampler built from this config
                                 '_use_default_values': [k for k in self.defaults if k not in given]})   # uses its own
+        self.config.update({k: v for k, v in options.items() if k.startswith('_') and k != '_use_default_values'})
         self.betas = config_betas(self.config)                             # (T,)
         self.alphas_cumprod = torch.cumprod(1 - self.betas, 0)             # (T,)
+        if self.config.get('rescale_betas_zero_snr') and self.finite_sigma_T:
+            self.alphas_cumprod[-1] = 2 ** -24                             # as diffusers: σ_T large, not infinite
         self.num_inference_steps = None
 
     @classmethod
@@ -150,6 +155,7 @@ class Sampler:
         "`options` if this sampler implements each one; a ValueError naming any it does not (never silently ignored)."
         theirs = _init_parameters(cls.reference)
         for k, v in options.items():
+            if k.startswith('_'): continue                                 # _class_name etc.: kept, as diffusers does
             if k in cls.choices and v not in cls.choices[k]:
                 raise ValueError(
                     f"{cls.__name__} does not support {k}={v!r}: choose from {', '.join(map(repr, cls.choices[k]))}")
@@ -173,15 +179,30 @@ class Sampler:
         sampler.config.update({k: v for k, v in options.items() if k in foreign})
         return sampler
 
-    def set_timesteps(self, num_inference_steps: int, device=None):
-        "Choose the `num_inference_steps` timesteps (and sigmas) of a sampling loop."
-        T = self.config.num_train_timesteps
-        n = num_inference_steps
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {n}")
-        if n > T: raise ValueError(f"num_inference_steps ({n}) cannot exceed the {T} training timesteps")
-        self.num_inference_steps = int(n)
-        self._set(self.num_inference_steps)
+    def set_timesteps(self, num_inference_steps: int = None, device=None, timesteps=None, sigmas=None, **other):
+        """Choose the `num_inference_steps` timesteps (and sigmas) of a sampling loop; or give the `timesteps` (high to
+        low) or the `sigmas` (ending with the last, usually 0) yourself, where diffusers' counterpart takes them."""
+        custom = {k: v for k, v in dict(timesteps=timesteps, sigmas=sigmas).items() if v is not None}
+        takes = inspect.signature(self.reference.set_timesteps).parameters
+        for k, v in other.items():                                       # e.g. mu, a flow-matching shift
+            if v is not None: raise ValueError(f"{type(self).__name__}.set_timesteps does not implement {k}={v!r}")
+        for k in custom:
+            if k not in takes: raise ValueError(f"{type(self).__name__}.set_timesteps does not take custom {k} "
+                                                f"(nor does diffusers' {self.reference.__name__}): give a step count")
+        if len(custom) > 1: raise ValueError("give custom timesteps or sigmas, not both")
+        if custom and num_inference_steps is not None:
+            raise ValueError(f"give num_inference_steps or custom {next(iter(custom))}, not both")
+        if custom:
+            if self.config.get('use_karras_sigmas') and 'timesteps' in custom:
+                raise ValueError("custom timesteps cannot be used with use_karras_sigmas=True: give sigmas instead")
+            self._set_custom(**{k: np.asarray(v, dtype=np.float64) for k, v in custom.items()})
+        else:
+            T, n = self.config.num_train_timesteps, num_inference_steps
+            if n is None or isinstance(n, bool) or int(n) != n or n < 1:
+                raise ValueError(f"num_inference_steps must be a whole number ≥ 1; got {n}")
+            if n > T: raise ValueError(f"num_inference_steps ({n}) cannot exceed the {T} training timesteps")
+            self.num_inference_steps = int(n)
+            self._set(self.num_inference_steps)
         self.timesteps = self.timesteps.to(device)
 
     def predict_x0(self, model_output, timestep, sample):
@@ -196,6 +217,10 @@ class Sampler:
             return dynamic_threshold(x0, c.dynamic_thresholding_ratio, c.sample_max_value)
         if 'clip_sample' in own and c.clip_sample: return x0.clamp(-c.clip_sample_range, c.clip_sample_range)
         return x0
+
+    def _output(self, out: StepOutput, return_dict: bool):
+        "`step`'s result: a StepOutput, or with return_dict=False a tuple as diffusers' counterpart returns one."
+        return out if return_dict else (out.prev_sample, out.pred_original_sample)[:self.tuple_length]
 
     def scale_model_input(self, sample, timestep=None): return sample
     def add_noise(self, original, noise, timesteps):
@@ -219,7 +244,8 @@ class DDPMSampler(Sampler):
     reference = DDPMScheduler
     defaults = {
         **Sampler.defaults, 'timestep_spacing': 'leading', 'variance_type': 'fixed_small', 'clip_sample': True,
-        'clip_sample_range': 1.0, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995, 'sample_max_value': 1.0
+        'clip_sample_range': 1.0, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995, 'sample_max_value': 1.0,
+        'rescale_betas_zero_snr': False
     }
     choices = {**Sampler.choices, 'variance_type': ('fixed_small', 'fixed_small_log', 'fixed_large')}
 
@@ -233,6 +259,14 @@ class DDPMSampler(Sampler):
         ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)
         self.timesteps = torch.from_numpy(ts.round()).long()               # (n,)  e.g. 900, 800, …, 0
 
+    def _set_custom(self, timesteps):
+        "Your own timesteps: whole numbers, strictly decreasing, below num_train_timesteps."
+        T = self.config.num_train_timesteps
+        if (np.diff(timesteps) >= 0).any():
+            raise ValueError(f"custom timesteps must decrease; got {timesteps.tolist()}")
+        if timesteps[0] >= T: raise ValueError(f"custom timesteps must be below {T}; got {timesteps[0]:g}")
+        self.timesteps, self.num_inference_steps = torch.from_numpy(timesteps).long(), len(timesteps)
+
     def previous_timestep(self, t: int) -> int:
         "The timestep after `t` in the loop (−1 after the last)."
         if self.num_inference_steps is None: return t - 1
@@ -242,15 +276,17 @@ class DDPMSampler(Sampler):
     def _alphas(self, t, prev):
         return self.alphas_cumprod[t], self.alphas_cumprod[prev] if prev >= 0 else torch.tensor(1.0)
 
-    def step(self, model_output, timestep, sample, generator=None) -> StepOutput:
+    def step(self, model_output, timestep, sample, generator=None, return_dict: bool = True) -> StepOutput:
         t = int(timestep); prev = self.previous_timestep(t)
         a, a_prev = self._alphas(t, prev)
         x0 = self.predict_x0(model_output, t, sample)                      # (B, C, H, W)
-        if t == 0: return StepOutput(ddpm_update(sample, x0, a, a_prev), x0)
-        noise = noise_like(model_output, generator)
-        if self.config.variance_type != 'fixed_large':                    # √β̃, the true posterior's (also as a log)
-            return StepOutput(ddpm_update(sample, x0, a, a_prev, noise), x0)
-        return StepOutput(ddpm_update(sample, x0, a, a_prev) + (1 - a / a_prev) ** 0.5 * noise, x0)   # √β
+        if t == 0: prev_sample = ddpm_update(sample, x0, a, a_prev)       # the last step adds no noise
+        elif self.config.variance_type != 'fixed_large':                  # √β̃, the true posterior's (also as a log)
+            prev_sample = ddpm_update(sample, x0, a, a_prev, noise_like(model_output, generator))
+        else:                                                             # √β
+            noise = noise_like(model_output, generator)
+            prev_sample = ddpm_update(sample, x0, a, a_prev) + (1 - a / a_prev) ** 0.5 * noise
+        return self._output(StepOutput(prev_sample, x0), return_dict)
 
 class DDIMSampler(DDPMSampler):
     "DDIM (Song et al. 2020), deterministic along the predicted noise; η adds DDPM's noise (diffusers: DDIMScheduler)."
@@ -264,7 +300,8 @@ class DDIMSampler(DDPMSampler):
         return self.alphas_cumprod[t], self.alphas_cumprod[prev] if prev >= 0 else final
 
     def step(self, model_output, timestep, sample, eta: float = 0.0, use_clipped_model_output: bool = False,
-             generator=None, variance_noise=None) -> StepOutput:
+             generator=None, variance_noise=None,
+             return_dict: bool = True) -> StepOutput:
         if self.num_inference_steps is None: raise ValueError("call set_timesteps before stepping DDIM")
         t = int(timestep); prev = t - self.config.num_train_timesteps // self.num_inference_steps
         a, a_prev = self._alphas(t, prev)
@@ -277,7 +314,7 @@ class DDIMSampler(DDPMSampler):
             if variance_noise is not None and generator is not None:
                 raise ValueError("pass a generator or variance_noise, not both")
             noise = noise_like(model_output, generator) if variance_noise is None else variance_noise
-        return StepOutput(ddim_update(x0, eps, a_prev, noise, std), x0)
+        return self._output(StepOutput(ddim_update(x0, eps, a_prev, noise, std), x0), return_dict)
 
 # %% ../nbs/09_samplers.ipynb #948acd57
 class IndexedSampler(Sampler):
@@ -295,8 +332,8 @@ class IndexedSampler(Sampler):
         "Start the loop at step `begin_index` (img2img skips the noisiest steps)."
         self._begin_index = begin_index
 
-    def set_timesteps(self, num_inference_steps: int, device=None):
-        super().set_timesteps(num_inference_steps, device)
+    def set_timesteps(self, num_inference_steps: int = None, device=None, timesteps=None, sigmas=None, **other):
+        super().set_timesteps(num_inference_steps, device, timesteps, sigmas, **other)
         self._step_index = self._begin_index = None
 
     def index_for_timestep(self, timestep) -> int:
@@ -309,10 +346,11 @@ class IndexedSampler(Sampler):
         if self._step_index is None:
             self._step_index = self.index_for_timestep(timestep) if self._begin_index is None else self._begin_index
 
-    def _sigma_schedule(self, n):
-        "(sigmas, timesteps) for n steps: spaced timesteps, their σ interpolated in the table; Karras sigmas if asked."
+    def _sigma_schedule(self, n, ts=None):
+        """(sigmas, timesteps) for n steps: spaced timesteps (or the given `ts`), their σ interpolated in the table;
+        Karras sigmas if asked."""
         c = self.config
-        ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)   # (n,)  high → low
+        if ts is None: ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)   # (n,)
         sigmas = torch.from_numpy(np.interp(ts, np.arange(c.num_train_timesteps), self.train_sigmas.numpy()))
         if c.get('use_karras_sigmas'):
             lo, hi = c.get('sigma_min') or sigmas[-1].item(), c.get(
@@ -344,11 +382,20 @@ class SigmaSampler(IndexedSampler):
         self.sigmas = torch.cat([self.train_sigmas.flip(0), torch.zeros(1)])   # (T + 1,)
         self.timesteps = torch.arange(self.config.num_train_timesteps - 1, -1, -1, dtype=torch.float32)
 
-    def _set(self, n):
-        sigmas, ts = self._sigma_schedule(n)
+    finite_sigma_T = True
+
+    def _set(self, n, ts=None):
+        sigmas, ts = self._sigma_schedule(n, ts)
         self.sigmas = torch.cat([sigmas, sigmas.new_full((1, ),
                                                          self._final_sigma())]).float()  # (n + 1,)  … then the last σ
         self.timesteps = ts.float()
+
+    def _set_custom(self, timesteps=None, sigmas=None):
+        "Your own timesteps (their σ interpolated), or your own sigmas (their timesteps found, and the last σ kept)."
+        if timesteps is not None: return self._set(len(timesteps), timesteps)
+        self.num_inference_steps = len(sigmas) - 1
+        self.sigmas = torch.from_numpy(sigmas).float()                     # (n + 1,)  as given
+        self.timesteps = sigma_to_t(self.sigmas[:-1].double(), self.train_sigmas).float()
 
     @property
     def init_noise_sigma(self):
@@ -383,20 +430,26 @@ class EulerSampler(SigmaSampler):
     "Euler's method on the probability-flow ODE in σ (diffusers: EulerDiscreteScheduler)."
     reference = EulerDiscreteScheduler
     defaults = {**Sampler.defaults, 'use_karras_sigmas': False, 'sigma_min': None, 'sigma_max': None,
-                'final_sigmas_type': 'zero', 'timestep_type': 'discrete'}
+                'final_sigmas_type': 'zero', 'timestep_type': 'discrete', 'rescale_betas_zero_snr': False}
     choices = {
         **Sampler.choices, 'final_sigmas_type': ('zero', 'sigma_min'), 'timestep_type': ('discrete', 'continuous')
     }
 
     def _set_full_table(self): super()._set_full_table(); self._edm_timesteps()
-    def _set(self, n): super()._set(n); self._edm_timesteps()
+    def _set(self, n, ts=None): super()._set(n, ts); self._edm_timesteps()
+    def _set_custom(self, timesteps=None, sigmas=None):
+        c = self.config
+        if timesteps is not None and c.timestep_type == 'continuous' and c.prediction_type == 'v_prediction':
+            raise ValueError("custom timesteps cannot be used with timestep_type='continuous': give sigmas instead")
+        super()._set_custom(timesteps, sigmas); self._edm_timesteps()
     def _edm_timesteps(self):
         "timestep_type='continuous' with v-prediction: the network is given ¼ log σ (EDM's c_noise), not t."
         if self.config.timestep_type == 'continuous' and self.config.prediction_type == 'v_prediction':
             self.timesteps = 0.25 * self.sigmas[:-1].log()
 
     def step(self, model_output, timestep, sample, s_churn: float = 0.0, s_tmin: float = 0.0,
-             s_tmax: float = float('inf'), s_noise: float = 1.0, generator=None) -> StepOutput:
+             s_tmax: float = float('inf'), s_noise: float = 1.0, generator=None,
+             return_dict: bool = True) -> StepOutput:
         self._init_step_index(timestep)
         sigma, sigma_next = self.sigmas[self._step_index], self.sigmas[self._step_index + 1]
         sample = sample.float()
@@ -407,21 +460,22 @@ class EulerSampler(SigmaSampler):
             model_output, sample, sigma)
         prev = euler_update(sample, x0, sigma_hat, sigma_next)
         self._step_index += 1
-        return StepOutput(prev.to(model_output.dtype), x0)
+        return self._output(StepOutput(prev.to(model_output.dtype), x0), return_dict)
 
 class EulerAncestralSampler(SigmaSampler):
     "Euler down to σ_down, then fresh noise σ_up (diffusers: EulerAncestralDiscreteScheduler)."
     reference = EulerAncestralDiscreteScheduler
+    defaults = {**Sampler.defaults, 'rescale_betas_zero_snr': False}
     choices = {**Sampler.choices, 'prediction_type': ('epsilon', 'v_prediction')}
 
-    def step(self, model_output, timestep, sample, generator=None) -> StepOutput:
+    def step(self, model_output, timestep, sample, generator=None, return_dict: bool = True) -> StepOutput:
         self._init_step_index(timestep)
         sigma, sigma_next = self.sigmas[self._step_index], self.sigmas[self._step_index + 1]
         sample = sample.float()
         x0 = self.predict_x0(model_output, timestep, sample)
         prev = euler_ancestral_update(sample, x0, sigma, sigma_next, noise_like(model_output, generator))
         self._step_index += 1
-        return StepOutput(prev.to(model_output.dtype), x0)
+        return self._output(StepOutput(prev.to(model_output.dtype), x0), return_dict)
 
 # %% ../nbs/09_samplers.ipynb #86b8bf95
 class HeunSampler(SigmaSampler):
@@ -431,14 +485,17 @@ class HeunSampler(SigmaSampler):
                 'clip_sample': False, 'clip_sample_range': 1.0}
 
     def _set_full_table(self): self._set(self.config.num_train_timesteps)   # diffusers' Heun starts with T steps set
-    def _set(self, n):
-        super()._set(n)
+    def _set(self, n, ts=None):
+        super()._set(n, ts)
         s, ts = self.sigmas, self.timesteps                               # each intermediate level is visited twice
         self.sigmas = torch.cat([s[:1], s[1:-1].repeat_interleave(2), s[-1:]])
         self.timesteps = torch.cat([ts[:1], ts[1:].repeat_interleave(2)])
         self._pending = None                                               # (x, x̂0) at the start of a step
 
-    def step(self, model_output, timestep, sample) -> StepOutput:
+    def _set_custom(self, timesteps):
+        self.num_inference_steps = len(timesteps); self._set(len(timesteps), timesteps)
+
+    def step(self, model_output, timestep, sample, return_dict: bool = True) -> StepOutput:
         self._init_step_index(timestep)
         i = self._step_index
         x0 = self.predict_x0(model_output, timestep, sample)              # at σ_i: the start or the Euler step's end
@@ -449,7 +506,7 @@ class HeunSampler(SigmaSampler):
             prev = heun_update(*self._pending, sample, x0, self.sigmas[i - 1], self.sigmas[i])
             self._pending = None
         self._step_index += 1
-        return StepOutput(prev, x0)
+        return self._output(StepOutput(prev, x0), return_dict)
 
 def lms_coefficient(sigmas, i: int, order: int, j: int) -> float:
     "∫ from σ_i to σ_(i+1) of the Lagrange polynomial through σ_i, σ_(i−1), … that is 1 at σ_(i−j), 0 at the others."
@@ -468,7 +525,7 @@ class LMSSampler(SigmaSampler):
     def _set_full_table(self): self._set(self.config.num_train_timesteps)   # as diffusers' LMS starts
     def _set(self, n): super()._set(n); self.slopes = []
 
-    def step(self, model_output, timestep, sample, order: int = 4) -> StepOutput:
+    def step(self, model_output, timestep, sample, order: int = 4, return_dict: bool = True) -> StepOutput:
         self._init_step_index(timestep)
         i = self._step_index
         x0 = self.predict_x0(model_output, timestep, sample)
@@ -476,7 +533,7 @@ class LMSSampler(SigmaSampler):
         order = min(i + 1, order)
         coeffs = [lms_coefficient(self.sigmas, i, order, j) for j in range(order)]
         self._step_index += 1
-        return StepOutput(sample + sum(c * d for c, d in zip(coeffs, self.slopes)), x0)
+        return self._output(StepOutput(sample + sum(c * d for c, d in zip(coeffs, self.slopes)), x0), return_dict)
 
 # %% ../nbs/09_samplers.ipynb #fa1b0391
 class DPMSolverMultistepSampler(IndexedSampler):
@@ -487,16 +544,18 @@ class DPMSolverMultistepSampler(IndexedSampler):
         **Sampler.defaults, 'solver_order': 2, 'algorithm_type': 'dpmsolver++', 'solver_type': 'midpoint',
         'lower_order_final': True, 'euler_at_final': False, 'use_karras_sigmas': False, 'final_sigmas_type': 'zero',
         'lambda_min_clipped': -math.inf, 'thresholding': False, 'dynamic_thresholding_ratio': 0.995,
-        'sample_max_value': 1.0
+        'sample_max_value': 1.0, 'rescale_betas_zero_snr': False
     }
+    finite_sigma_T, tuple_length = True, 1                               # diffusers' tuple: (prev_sample,)
     choices = {**Sampler.choices, 'solver_order': (1, 2, 3), 'algorithm_type': ('dpmsolver++',),
                'solver_type': ('midpoint', 'heun'), 'final_sigmas_type': ('zero', 'sigma_min')}
 
-    def _set(self, n):
+    def _set(self, n, ts=None):
         c, T = self.config, self.config.num_train_timesteps
         lambdas = self.alphas_cumprod.sqrt().log() - (1 - self.alphas_cumprod).sqrt().log()   # (T,) log SNR / 2
         last = T - int(torch.searchsorted(lambdas.flip(0), torch.tensor(float(c.lambda_min_clipped))))
-        if c.timestep_spacing == 'linspace': ts = np.linspace(0, last - 1, n + 1).round()[::-1][:-1].copy()
+        if ts is not None: ts = ts.round()                                 # your own timesteps, as whole numbers
+        elif c.timestep_spacing == 'linspace': ts = np.linspace(0, last - 1, n + 1).round()[::-1][:-1].copy()
         elif c.timestep_spacing == 'leading': ts = (np.arange(n + 1) * (last // (n + 1)))[::-1][:-1] + c.steps_offset
         else: ts = np.arange(last, 0, -T / n).round() - 1
         sigmas = torch.from_numpy(np.interp(ts, np.arange(T), self.train_sigmas.numpy()))   # (n,)
@@ -507,6 +566,8 @@ class DPMSolverMultistepSampler(IndexedSampler):
         self.sigmas = torch.cat([sigmas, sigmas.new_full((1,), self._final_sigma())]).float()   # (n + 1,)
         self.timesteps = torch.from_numpy(ts.copy()).long()
         self.num_inference_steps, self.model_outputs, self.lower_order_nums = len(ts), [], 0
+
+    def _set_custom(self, timesteps): self._set(len(timesteps), timesteps.astype(np.int64).astype(np.float64))
 
     def index_for_timestep(self, timestep) -> int:
         "As diffusers: a timestep not in the loop counts as the last step."
@@ -535,7 +596,8 @@ class DPMSolverMultistepSampler(IndexedSampler):
         shape = (-1, *[1] * (original.dim() - 1))
         return alpha.reshape(shape) * original + sigma_vp.reshape(shape) * noise
 
-    def step(self, model_output, timestep, sample, generator=None, variance_noise=None) -> StepOutput:
+    def step(self, model_output, timestep, sample, generator=None, variance_noise=None,
+             return_dict: bool = True) -> StepOutput:
         "One step; `generator` and `variance_noise` are taken as diffusers takes them (only its SDE variants use them)."
         c = self.config
         if self.num_inference_steps is None: raise ValueError("call set_timesteps before stepping DPM-Solver")
@@ -552,7 +614,7 @@ class DPMSolverMultistepSampler(IndexedSampler):
         else: prev = self._update(sample, 3)
         self.lower_order_nums = min(self.lower_order_nums + 1, c.solver_order)
         self._step_index += 1
-        return StepOutput(prev.to(model_output.dtype), x0)
+        return self._output(StepOutput(prev.to(model_output.dtype), x0), return_dict)
 
     def _update(self, sample, order: int):
         "One step to the next σ with the last `order` x0 estimates: D0 = newest, D1 and D2 its finite differences in λ."
