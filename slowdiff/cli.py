@@ -88,7 +88,7 @@ def _with_vae(sd, folder):
     if vae.config.latent_channels != sd.unet.config.in_channels:
         raise CLIError(f"--vae {folder} makes {vae.config.latent_channels}-channel latents; this model's U-Net takes "
                        f"{sd.unet.config.in_channels}")
-    return StableDiffusion(sd.tokenizer, sd.text_encoder, sd.unet, vae, sd.scheduler)
+    return StableDiffusion(**{**sd.components, 'vae': vae})
 
 def _add_embedding(sd, embedding: str):
     "Add the tokens of a textual-inversion file to `sd`: lesson 13's `<pink>` by the name `pink`, or a file's path."
@@ -115,7 +115,9 @@ def generate(
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
     vae: str = None,  # a VAE folder to decode with instead of the model's (e.g. slowdiff train vae --out my_vae/)
-    embedding: str = None):  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
+    embedding: str = None,  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
+    variant: str = None,  # weight files to read from a hub repository or folder, e.g. fp16 (half the download)
+    no_safety_checker: bool = False):  # skip the model's safety checker (diffusers' pipeline runs it when shipped)
     "Generate images from a prompt: one PNG per image and grid.png."
     _check_args(steps, guidance, n, height, width, seed)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
@@ -148,7 +150,8 @@ def generate(
     if not prompt.strip():
         print("slowdiff generate: note: an empty prompt is the unconditional prompt; "
               "these are the model's unguided samples", file=sys.stderr)
-    sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model),
+    sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model), variant=variant,
+                        safety_checker=False if no_safety_checker else None,
                         scheduler=None if fixed else sampler or 'dpm++2m')
     if lora:
         from slowdiff.core import shipped_weights, weights_path
@@ -163,8 +166,7 @@ def generate(
         warn_unseen_words(prompt, negative)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
-        sd = StableDiffusion(**scratch_networks(dict(tokenizer=sd.tokenizer, text_encoder=sd.text_encoder, unet=sd.unet,
-                                                     vae=sd.vae, scheduler=sd.scheduler)))
+        sd = StableDiffusion(**scratch_networks(sd.components))
     h, w = height or sd.default_size, width or sd.default_size
     _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory
     kw = dict(negative_prompt=negative, steps=steps, guidance_scale=guidance, seed=seed, progress=sys.stderr.isatty())

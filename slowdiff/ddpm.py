@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import AttrDict, patch
+from diffusers.utils import BaseOutput
 from .core import seed_everything, WEIGHTS_DIR
 from .support import trainer
 
@@ -64,10 +65,10 @@ def zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/05_ddpm.ipynb #55135aa6
 @dataclass
-class StepOutput:
-    "What a scheduler's `step` returns, named as diffusers names it."
+class StepOutput(BaseOutput):
+    "What a scheduler's `step` returns, named as diffusers names it; like diffusers' outputs, also a dict and a tuple."
     prev_sample: torch.Tensor
-    pred_original_sample: torch.Tensor
+    pred_original_sample: torch.Tensor = None
 
 class DDPM:
     "A DDPM noise scheduler, as diffusers' `DDPMScheduler`: `add_noise` for the forward process, `step` for the reverse"

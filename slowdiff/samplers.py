@@ -222,6 +222,18 @@ class Sampler:
         "`step`'s result: a StepOutput, or with return_dict=False a tuple as diffusers' counterpart returns one."
         return out if return_dict else (out.prev_sample, out.pred_original_sample)[:self.tuple_length]
 
+    def __len__(self): return self.config.num_train_timesteps
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, subfolder=None, **kwargs):
+        "This sampler from a saved scheduler config: a folder, or a pipeline's with `subfolder='scheduler'`, or hub id."
+        return cls.from_config(cls.reference.load_config(name_or_path, subfolder=subfolder, **kwargs))
+
+    def save_config(self, save_directory, **kwargs):
+        "Write `scheduler_config.json` as diffusers' counterpart writes it, so any diffusers scheduler can read it."
+        self.reference.from_config(dict(self.config)).save_config(save_directory, **kwargs)
+    save_pretrained = save_config                                          # (a scheduler saves only its config)
+
     def scale_model_input(self, sample, timestep=None): return sample
     def add_noise(self, original, noise, timesteps):
         "Noise clean samples (B, ...) to the level of `timesteps` (B,) (training timesteps): √ā x0 + √(1−ā) ε."
@@ -267,17 +279,17 @@ class DDPMSampler(Sampler):
         if timesteps[0] >= T: raise ValueError(f"custom timesteps must be below {T}; got {timesteps[0]:g}")
         self.timesteps, self.num_inference_steps = torch.from_numpy(timesteps).long(), len(timesteps)
 
-    def previous_timestep(self, t: int) -> int:
-        "The timestep after `t` in the loop (−1 after the last)."
+    def previous_timestep(self, t):
+        "The timestep after `t` in the loop (a tensor; −1 after the last), as diffusers gives it."
         if self.num_inference_steps is None: return t - 1
         i = int((self.timesteps == t).nonzero()[0])
-        return int(self.timesteps[i + 1]) if i + 1 < len(self.timesteps) else -1
+        return self.timesteps[i + 1] if i + 1 < len(self.timesteps) else torch.tensor(-1)
 
     def _alphas(self, t, prev):
         return self.alphas_cumprod[t], self.alphas_cumprod[prev] if prev >= 0 else torch.tensor(1.0)
 
     def step(self, model_output, timestep, sample, generator=None, return_dict: bool = True) -> StepOutput:
-        t = int(timestep); prev = self.previous_timestep(t)
+        t = int(timestep); prev = int(self.previous_timestep(t))
         a, a_prev = self._alphas(t, prev)
         x0 = self.predict_x0(model_output, t, sample)                      # (B, C, H, W)
         if t == 0: prev_sample = ddpm_update(sample, x0, a, a_prev)       # the last step adds no noise
@@ -351,7 +363,7 @@ class IndexedSampler(Sampler):
         Karras sigmas if asked."""
         c = self.config
         if ts is None: ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)   # (n,)
-        sigmas = torch.from_numpy(np.interp(ts, np.arange(c.num_train_timesteps), self.train_sigmas.numpy()))
+        sigmas = torch.from_numpy(np.interp(ts, np.arange(len(self.train_sigmas)), self.train_sigmas.numpy()))
         if c.get('use_karras_sigmas'):
             lo, hi = c.get('sigma_min') or sigmas[-1].item(), c.get(
                 'sigma_max') or sigmas[0].item()  # Euler may set the ends
@@ -547,6 +559,12 @@ class DPMSolverMultistepSampler(IndexedSampler):
         'sample_max_value': 1.0, 'rescale_betas_zero_snr': False
     }
     finite_sigma_T, tuple_length = True, 1                               # diffusers' tuple: (prev_sample,)
+
+    def __init__(self, **options):
+        "As diffusers' constructor, a DEIS config (algorithm_type 'deis', its solver types) is read as DPM-Solver++'s."
+        if options.get('algorithm_type') == 'deis': options['algorithm_type'] = 'dpmsolver++'
+        if options.get('solver_type') in ('logrho', 'bh1', 'bh2'): options['solver_type'] = 'midpoint'
+        super().__init__(**options)
     choices = {**Sampler.choices, 'solver_order': (1, 2, 3), 'algorithm_type': ('dpmsolver++',),
                'solver_type': ('midpoint', 'heun'), 'final_sigmas_type': ('zero', 'sigma_min')}
 
@@ -558,7 +576,7 @@ class DPMSolverMultistepSampler(IndexedSampler):
         elif c.timestep_spacing == 'linspace': ts = np.linspace(0, last - 1, n + 1).round()[::-1][:-1].copy()
         elif c.timestep_spacing == 'leading': ts = (np.arange(n + 1) * (last // (n + 1)))[::-1][:-1] + c.steps_offset
         else: ts = np.arange(last, 0, -T / n).round() - 1
-        sigmas = torch.from_numpy(np.interp(ts, np.arange(T), self.train_sigmas.numpy()))   # (n,)
+        sigmas = torch.from_numpy(np.interp(ts, np.arange(len(self.train_sigmas)), self.train_sigmas.numpy()))
         if c.use_karras_sigmas:
             sigmas = karras_sigmas(self.train_sigmas[0].item(), self.train_sigmas[-1].item(), n)
             ts = sigma_to_t(sigmas, self.train_sigmas).numpy()
