@@ -288,6 +288,14 @@ class DDPMSampler(Sampler):
     def _alphas(self, t, prev):
         return self.alphas_cumprod[t], self.alphas_cumprod[prev] if prev >= 0 else torch.tensor(1.0)
 
+    def _get_variance(self, t: int) -> torch.Tensor:
+        "The variance of the noise a step from `t` adds: β̃ (clamped at 1e-20) or β (as diffusers' method so named)."
+        a, a_prev = self._alphas(t, int(self.previous_timestep(t)))
+        beta = 1 - a / a_prev
+        if self.config.variance_type == 'fixed_large': return beta
+        var = ((1 - a_prev) / (1 - a) * beta).clamp(min=1e-20)
+        return var.sqrt() if self.config.variance_type == 'fixed_small_log' else var   # (diffusers gives the std there)
+
     def step(self, model_output, timestep, sample, generator=None, return_dict: bool = True) -> StepOutput:
         t = int(timestep); prev = int(self.previous_timestep(t))
         a, a_prev = self._alphas(t, prev)
@@ -311,6 +319,11 @@ class DDIMSampler(DDPMSampler):
         final = torch.tensor(1.0) if c.set_alpha_to_one else self.alphas_cumprod[0]   # ᾱ after the last step
         return self.alphas_cumprod[t], self.alphas_cumprod[prev] if prev >= 0 else final
 
+    def _get_variance(self, t: int, prev: int) -> torch.Tensor:
+        "DDPM's β̃ for a jump from `t` to `prev`, which η scales (diffusers' name, which its tests call)."
+        a, a_prev = self._alphas(t, prev)
+        return (1 - a_prev) / (1 - a) * (1 - a / a_prev)
+
     def step(self, model_output, timestep, sample, eta: float = 0.0, use_clipped_model_output: bool = False,
              generator=None, variance_noise=None,
              return_dict: bool = True) -> StepOutput:
@@ -320,7 +333,7 @@ class DDIMSampler(DDPMSampler):
         x0, eps = x0_and_eps(self.config.prediction_type, model_output, sample, a ** 0.5, (1 - a) ** 0.5)
         x0 = self._clip(x0)                                                # as predict_x0, which DDIM inherits
         if use_clipped_model_output: eps = (sample - a**0.5 * x0) / (1 - a)**0.5  # the noise the clipped x0 implies
-        std = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)) ** 0.5     # η × DDPM's √β̃
+        std = eta * self._get_variance(t, prev) ** 0.5                     # η × DDPM's √β̃
         noise = None
         if eta > 0:
             if variance_noise is not None and generator is not None:
