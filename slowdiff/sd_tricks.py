@@ -8,7 +8,7 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_mask', 'inpaint', 'lerp', 'slerp', 'loss_guidance',
            'blue_loss', 'stroke_colour_loss', 'add_token', 'inversion_captions', 'inversion_learner',
            'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames',
-           'save_gif']
+           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_maps']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
 import pickle, warnings
@@ -305,3 +305,53 @@ def save_gif(frames: list, path, ms: int = 120) -> Path:
     return atomic_write(
         Path(path),
         lambda tmp: frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:], duration=ms, loop=0))
+
+# %% ../nbs/13_sd_tricks.ipynb #4d9435ff
+class CrossAttentionStore:
+    "Keeps each step's cross-attention maps: per token, averaged over heads and layers, on a `size`×`size` grid."
+    def __init__(self, size: int):
+        self.size, self.layers, self.steps = size, [], []
+
+    def record(self, queries: torch.Tensor, keys: torch.Tensor, heads: int):
+        "One layer's maps from its projected queries (B, HW, h·d) and keys (B, L, h·d): (B, L, size, size)."
+        B, hw, L = queries.shape[0], queries.shape[1], keys.shape[1]
+        q = queries.view(B, hw, heads, -1).transpose(1, 2)                # (B, h, HW, d)
+        k = keys.view(B, L, heads, -1).transpose(1, 2)                    # (B, h, L, d)
+        probs = (q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5).softmax(-1).mean(1)   # (B, HW, L), mean over heads
+        side = int(hw ** 0.5)
+        maps = probs.transpose(1, 2).reshape(B, L, side, side).float()     # (B, L, s, s)
+        self.layers.append(F.interpolate(maps, size=self.size, mode='bilinear', align_corners=False))
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kw):
+        "As a diffusers attention processor: record a cross-attention layer, then compute it as diffusers does."
+        from diffusers.models.attention_processor import AttnProcessor
+        if encoder_hidden_states is not None:
+            self.record(attn.to_q(hidden_states), attn.to_k(encoder_hidden_states), attn.heads)
+        return AttnProcessor()(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
+
+    def end_step(self):
+        "Close a step: the mean of its layers' maps."
+        self.steps.append(torch.stack(self.layers).mean(0).cpu()); self.layers = []   # (B, L, size, size)
+
+# %% ../nbs/13_sd_tricks.ipynb #f290c257
+def cross_attention_maps(sd: StableDiffusion, prompts, steps: int = 20, guidance_scale: float = 4.0, seed=0):
+    """Draw `prompts` and keep every step's cross-attention maps: (images, maps (steps, B, 77, h, w)) on the latent
+    grid, the conditional half of the guided batch; the U-Net's own attention processors are restored after."""
+    prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+    store, before = CrossAttentionStore(sd.unet.config.sample_size), sd.unet.attn_processors
+    sd.unet.set_attn_processor(store)
+    try: out = sd(prompts, steps=steps, guidance_scale=guidance_scale, seed=seed,
+                  after_step=lambda i, t, x: (store.end_step(), x)[1])
+    finally: sd.unet.set_attn_processor(before)
+    maps = torch.stack(store.steps)                                      # (steps, 2B or B, 77, h, w)
+    return out.images, maps[:, -len(prompts):]                            # the prompts' half (unconditional first)
+
+def word_maps(sd: StableDiffusion, prompt: str, maps: torch.Tensor) -> dict:
+    "{word: its tokens' maps summed} for one prompt's `maps` (…, 77, h, w)."
+    ids = sd.tokenizer(prompt).input_ids[1:-1]                            # the words' tokens, without BOS and EOS
+    words, pos = {}, 1
+    for w in prompt.split():
+        n = len(sd.tokenizer(w).input_ids) - 2
+        words[w] = maps[..., pos:pos + n, :, :].sum(-3); pos += n
+    assert pos == len(ids) + 1, (prompt, pos, len(ids))
+    return words

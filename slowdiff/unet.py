@@ -7,7 +7,7 @@ Docs: https://slowdiff.github.io/slowdiff/unet.html.md"""
 # %% auto #0
 __all__ = ['UNET_RULES', 'timestep_embedding', 'ResBlock', 'GEGLUFeedForward', 'TransformerBlock', 'SpatialTransformer',
            'Downsample', 'Upsample', 'DownBlock', 'MidBlock', 'UpBlock', 'unet_config', 'UNetOutput', 'UNet',
-           'frozen_config', 'unet_from_diffusers', 'param_counts', 'attention_map_bytes']
+           'frozen_config', 'unet_from_diffusers', 'record_cross_attention', 'param_counts', 'attention_map_bytes']
 
 # %% ../nbs/15_unet.ipynb #c003
 import inspect, math
@@ -275,6 +275,15 @@ UNET_RULES = [(r'^time_embedding\.linear_1\.', 'time_mlp.0.'), (r'^time_embeddin
 def unet_from_diffusers(unet, copy: bool = False) -> UNet:
     "Our `UNet` with the weights of a diffusers `UNet2DConditionModel` (shared with it unless `copy`), in eval mode."
     return load_mapped(build(UNet, unet.config), unet.state_dict(), UNET_RULES, copy).eval()
+
+# %% ../nbs/15_unet.ipynb #dd783829
+def record_cross_attention(unet: UNet, store) -> list:
+    """Hooks on the cross-attention (`attn2`) of every transformer block of our `unet`, giving `store` (lesson 13's
+    `CrossAttentionStore`) each layer's projected queries and keys; `.remove()` each handle to stop."""
+    def hook(attn, args, output):
+        x, context = args[0], args[1] if len(args) > 1 else None          # (B, HW, C), (B, 77, d)
+        if context is not None: store.record(attn.to_q(x), attn.to_k(context), attn.heads)
+    return [m.attn2.register_forward_hook(hook) for m in unet.modules() if isinstance(m, TransformerBlock)]
 
 # %% ../nbs/15_unet.ipynb #c033
 def param_counts(unet: UNet) -> dict:
