@@ -6,8 +6,8 @@ Docs: https://slowdiff.github.io/slowdiff/cli.html.md"""
 
 # %% auto #0
 __all__ = ['TINY_SD', 'TINY_SD_FAST', 'SD15_REPO', 'MODEL_NAMES', 'TRAINERS', 'CHAINS', 'TRAIN_NAMES', 'USER_MODELS', 'COMMANDS',
-           'REPORT', 'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'bench', 'explore', 'main',
-           'run_main']
+           'REPORT', 'CLIError', 'model_path', 'generate', 'demo', 'train', 'train_command', 'edit', 'bench', 'explore',
+           'main', 'run_main']
 
 # %% ../nbs/20_cli.ipynb #de678111
 import sys, os, tempfile, time, warnings
@@ -325,6 +325,33 @@ def train_command(name: Annotated[str, f"what to train: {', '.join(TRAIN_NAMES)}
     (`accelerate launch -m slowdiff train lora`), dreambooth, lora and finetune train data-parallel."""
     train(name, epochs, out, replace_shipped)
 
+# %% ../nbs/20_cli.ipynb #3582d410
+def edit(source: str,               # the prompt to draw, e.g. "a red seven"
+         target: str,               # the same prompt with one word swapped, e.g. "a blue seven"
+         n: int = 8,                # number of image pairs (seeds seed … seed + n − 1)
+         steps: int = 20,           # sampler steps
+         guidance: float = 4.0,     # classifier-free guidance scale
+         seed: int = 0,             # the first seed
+         cross_steps: int = None,   # steps that take the source's cross-attention maps (default: all)
+         self_steps: int = None,    # steps that take its self-attention maps (default: all; fewer lets shapes change)
+         out: str = 'slowdiff-edit'):   # output folder
+    "Draw SOURCE and edit it into TARGET with prompt-to-prompt (lesson 13): source_NNN.png, edit_NNN.png, grid.png."
+    _check_args(steps, guidance, n, None, None, seed)
+    for name, v in (('--cross-steps', cross_steps), ('--self-steps', self_steps)):
+        if v is not None and not 0 <= v <= steps: raise CLIError(f"{name} must be from 0 to --steps ({steps}); got {v}")
+    out = _writable_dir(out)
+    from slowdiff.sd_loop import StableDiffusion
+    from slowdiff.sd_tricks import prompt_to_prompt
+    from slowdiff.core import image_grid
+    sd = StableDiffusion.from_pretrained(scheduler='euler')
+    sources, edits = _as_user_error(prompt_to_prompt, sd, [source] * n, [target] * n, seed=seed, steps=steps,
+                                    guidance_scale=guidance, cross_steps=cross_steps, self_steps=self_steps)
+    for i, (s, e) in enumerate(zip(sources, edits)):
+        _save_png(s, out / f'source_{i:03d}.png'); _save_png(e, out / f'edit_{i:03d}.png')
+    _save_png(image_grid([*sources, *edits], rows=2, cols=n), out / 'grid.png')
+    print(f"wrote {n} source and {n} edited images and grid.png (sources above, edits below) to {out}")
+    return out
+
 # %% ../nbs/20_cli.ipynb #e24b060d
 def bench(quick: bool = False,          # a smaller run (under a minute on a 2-core CPU)
           no_cold_start: bool = False):  # leave out the fresh processes of the cold start (half a minute)
@@ -356,7 +383,8 @@ def explore(port: int = 8866,          # port to serve on (0: any free port)
         for s, h in old.items(): signal.signal(s, h)
 
 # %% ../nbs/20_cli.ipynb #b3647754
-COMMANDS = {'generate': generate, 'demo': demo, 'train': train_command, 'bench': bench, 'explore': explore}
+COMMANDS = {'generate': generate, 'edit': edit, 'demo': demo, 'train': train_command, 'bench': bench,
+            'explore': explore}
 
 def _warn(prog: str, msg, filename: str):
     "slowdiff's own warnings as one line each; libraries' notes to developers (deprecations and such) are not shown."

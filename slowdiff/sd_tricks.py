@@ -8,7 +8,8 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_mask', 'inpaint', 'lerp', 'slerp', 'loss_guidance',
            'blue_loss', 'stroke_colour_loss', 'add_token', 'inversion_captions', 'inversion_learner',
            'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames',
-           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_maps']
+           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_maps', 'AttentionInjector',
+           'token_alignment', 'prompt_to_prompt']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
 import pickle, warnings
@@ -355,3 +356,83 @@ def word_maps(sd: StableDiffusion, prompt: str, maps: torch.Tensor) -> dict:
         words[w] = maps[..., pos:pos + n, :, :].sum(-3); pos += n
     assert pos == len(ids) + 1, (prompt, pos, len(ids))
     return words
+
+# %% ../nbs/13_sd_tricks.ipynb #487c3bb3
+class AttentionInjector:
+    """Attention in (source, edit) pairs whose edits take the source's maps for the first steps (prompt-to-prompt);
+    `token_index` (pairs, 77) says which source token each edit token's map comes from."""
+    def __init__(self, cross_steps: int, self_steps: int, token_index: torch.Tensor, reweight: dict = None):
+        self.cross_steps, self.self_steps, self.step = cross_steps, self_steps, 0
+        self.token_index, self.reweight = token_index, reweight or {}
+
+    def _sources(self, p: torch.Tensor, cross: bool) -> torch.Tensor:
+        "The source images' maps (B/2, h, HW, L), cross-attention ones moved to the edits' token positions."
+        src = p[0::2]
+        if not cross: return src
+        per_half = len(src) // len(self.token_index)                      # 2 with guidance: unconditional, then prompts
+        same = torch.arange(src.shape[-1]).expand_as(self.token_index)    # the empty prompt: token for token
+        idx = torch.cat([same] * (per_half - 1) + [self.token_index]).to(src.device)   # (B/2, L)
+        return src.gather(-1, idx[:, None, None, :].expand_as(src))
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kw):
+        cross = encoder_hidden_states is not None
+        ctx = encoder_hidden_states if cross else hidden_states
+        q, k, v = (attn.head_to_batch_dim(t) for t in (attn.to_q(hidden_states), attn.to_k(ctx), attn.to_v(ctx)))
+        probs = attn.get_attention_scores(q, k, None)                     # (B·h, HW, L)
+        p = probs.view(len(hidden_states), attn.heads, *probs.shape[1:])  # (B, h, HW, L): source, edit, source, …
+        if self.step < (self.cross_steps if cross else self.self_steps):
+            p = p.clone(); p[1::2] = self._sources(p, cross)              # each edit takes its source's maps
+        if cross and self.reweight:
+            p = p.clone()
+            for token, w in self.reweight.items(): p[1::2, ..., token] *= w
+        out = attn.batch_to_head_dim(torch.bmm(p.reshape(probs.shape), v))   # (B, HW, C)
+        return attn.to_out[1](attn.to_out[0](out)) / attn.rescale_output_factor
+
+# %% ../nbs/13_sd_tricks.ipynb #d77e76d5
+def token_alignment(sd: StableDiffusion, source: str, target: str) -> torch.Tensor:
+    """For each of the target's 77 token positions, the source position whose map it takes: word for word (a swapped
+    word's tokens take the source word's, its last one if the target's is longer), then the end token and padding."""
+    s_words, t_words = source.split(), target.split()
+    if len(s_words) != len(t_words):
+        raise ValueError(f"prompt-to-prompt swaps words one for one: {source!r} and {target!r} differ in word count")
+    n_tokens = lambda w: len(sd.tokenizer(w).input_ids) - 2
+    index, s_pos = [0], 1                                                 # the start token
+    for sw, tw in zip(s_words, t_words):
+        ns, nt = n_tokens(sw), n_tokens(tw)
+        index += [s_pos + min(k, ns - 1) for k in range(nt)]; s_pos += ns
+    shift, L = s_pos - len(index), sd.tokenizer.model_max_length          # the end token and padding, aligned
+    index += [min(j + shift, L - 1) for j in range(len(index), L)]
+    return torch.tensor(index)                                            # (77,)
+
+def _pairs(sd: StableDiffusion, source, target) -> list:
+    "(source, target) prompt pairs, each a word-for-word swap."
+    sources, targets = ([source], [target]) if isinstance(source, str) else (list(source), list(target))
+    if len(sources) != len(targets): raise ValueError(f"{len(sources)} source prompts but {len(targets)} targets")
+    return list(zip(sources, targets))
+
+def prompt_to_prompt(sd: StableDiffusion, source, target, seed=0, steps: int = 20, guidance_scale: float = 4.0,
+                     cross_steps: int = None, self_steps: int = None, reweight: dict = None):
+    """Draw `source` and edit it into `target` (a word swapped) from the same seed, the edit taking the source's
+    attention maps for the first `cross_steps` (cross-) and `self_steps` (self-attention) steps (default: all);
+    `reweight` {word: factor} scales the edit's attention to a word. Returns (source image, edited image), or two lists
+    for lists of prompts (one seed each: `seed`, `seed` + 1, …, or a list of seeds)."""
+    pairs = _pairs(sd, source, target)
+    seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed + i for i in range(len(pairs))]
+    seeds = [s for s in seeds for _ in range(2)]                          # a pair shares its starting noise
+    tokens = {}
+    for word, w in (reweight or {}).items():
+        ids = sd.tokenizer(pairs[0][1]).input_ids
+        found = [j for j, t in enumerate(ids) if t in sd.tokenizer(word).input_ids[1:-1]]
+        if not found: raise ValueError(f"reweight: {word!r} is not in {pairs[0][1]!r}")
+        tokens.update({j: w for j in found})
+    index = torch.stack([token_alignment(sd, s, t) for s, t in pairs])   # (pairs, 77)
+    injector = AttentionInjector(steps if cross_steps is None else cross_steps,
+                                 steps if self_steps is None else self_steps, index, tokens)
+    before = sd.unet.attn_processors
+    sd.unet.set_attn_processor(injector)
+    def next_step(i, t, x): injector.step += 1; return x
+    try: images = sd([p for pair in pairs for p in pair], steps=steps, guidance_scale=guidance_scale, seed=seeds,
+                     after_step=next_step).images
+    finally: sd.unet.set_attn_processor(before)
+    if isinstance(source, str): return images[0], images[1]
+    return images[0::2], images[1::2]
