@@ -8,7 +8,7 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_mask', 'inpaint', 'lerp', 'slerp', 'loss_guidance',
            'blue_loss', 'stroke_colour_loss', 'add_token', 'inversion_captions', 'inversion_learner',
            'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames',
-           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_maps', 'AttentionInjector',
+           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector',
            'token_alignment', 'prompt_to_prompt']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
@@ -311,7 +311,8 @@ def save_gif(frames: list, path, ms: int = 120) -> Path:
 class CrossAttentionStore:
     "Keeps each step's cross-attention maps: per token, averaged over heads and layers, on a `size`×`size` grid."
     def __init__(self, size: int):
-        self.size, self.layers, self.steps = size, [], []
+        from diffusers.models.attention_processor import AttnProcessor
+        self.size, self.layers, self.steps, self.standard = size, [], [], AttnProcessor()
 
     def record(self, queries: torch.Tensor, keys: torch.Tensor, heads: int):
         "One layer's maps from its projected queries (B, HW, h·d) and keys (B, L, h·d): (B, L, size, size)."
@@ -325,14 +326,14 @@ class CrossAttentionStore:
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kw):
         "As a diffusers attention processor: record a cross-attention layer, then compute it as diffusers does."
-        from diffusers.models.attention_processor import AttnProcessor
         if encoder_hidden_states is not None:
             self.record(attn.to_q(hidden_states), attn.to_k(encoder_hidden_states), attn.heads)
-        return AttnProcessor()(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
+        return self.standard(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
 
-    def end_step(self):
-        "Close a step: the mean of its layers' maps."
-        self.steps.append(torch.stack(self.layers).mean(0).cpu()); self.layers = []   # (B, L, size, size)
+    def after_step(self, i, t, x):
+        "The loop's `after_step` hook: close a step with the mean of its layers' maps (B, L, size, size)."
+        self.steps.append(torch.stack(self.layers).mean(0).cpu()); self.layers = []
+        return x
 
 # %% ../nbs/13_sd_tricks.ipynb #f290c257
 def cross_attention_maps(sd: StableDiffusion, prompts, steps: int = 20, guidance_scale: float = 4.0, seed=0):
@@ -341,21 +342,22 @@ def cross_attention_maps(sd: StableDiffusion, prompts, steps: int = 20, guidance
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     store, before = CrossAttentionStore(sd.unet.config.sample_size), sd.unet.attn_processors
     sd.unet.set_attn_processor(store)
-    try: out = sd(prompts, steps=steps, guidance_scale=guidance_scale, seed=seed,
-                  after_step=lambda i, t, x: (store.end_step(), x)[1])
+    try: out = sd(prompts, steps=steps, guidance_scale=guidance_scale, seed=seed, after_step=store.after_step)
     finally: sd.unet.set_attn_processor(before)
     maps = torch.stack(store.steps)                                      # (steps, 2B or B, 77, h, w)
     return out.images, maps[:, -len(prompts):]                            # the prompts' half (unconditional first)
 
+def word_spans(sd: StableDiffusion, prompt: str) -> list:
+    "(word, first token position, token count) of each word of `prompt` (position 0 is the start token)."
+    spans, pos = [], 1
+    for w in prompt.split():
+        n = len(sd.tokenizer(w).input_ids) - 2                            # the word's tokens, without start and end
+        spans.append((w, pos, n)); pos += n
+    return spans
+
 def word_maps(sd: StableDiffusion, prompt: str, maps: torch.Tensor) -> dict:
     "{word: its tokens' maps summed} for one prompt's `maps` (…, 77, h, w)."
-    ids = sd.tokenizer(prompt).input_ids[1:-1]                            # the words' tokens, without BOS and EOS
-    words, pos = {}, 1
-    for w in prompt.split():
-        n = len(sd.tokenizer(w).input_ids) - 2
-        words[w] = maps[..., pos:pos + n, :, :].sum(-3); pos += n
-    assert pos == len(ids) + 1, (prompt, pos, len(ids))
-    return words
+    return {w: maps[..., pos:pos + n, :, :].sum(-3) for w, pos, n in word_spans(sd, prompt)}
 
 # %% ../nbs/13_sd_tricks.ipynb #487c3bb3
 class AttentionInjector:
@@ -388,19 +390,22 @@ class AttentionInjector:
         out = attn.batch_to_head_dim(torch.bmm(p.reshape(probs.shape), v))   # (B, HW, C)
         return attn.to_out[1](attn.to_out[0](out)) / attn.rescale_output_factor
 
+    def after_step(self, i, t, x):
+        "The loop's `after_step` hook: count the steps (the injection stops after its share)."
+        self.step += 1
+        return x
+
 # %% ../nbs/13_sd_tricks.ipynb #d77e76d5
 def token_alignment(sd: StableDiffusion, source: str, target: str) -> torch.Tensor:
     """For each of the target's 77 token positions, the source position whose map it takes: word for word (a swapped
     word's tokens take the source word's, its last one if the target's is longer), then the end token and padding."""
-    s_words, t_words = source.split(), target.split()
-    if len(s_words) != len(t_words):
+    s_spans, t_spans = word_spans(sd, source), word_spans(sd, target)
+    if len(s_spans) != len(t_spans):
         raise ValueError(f"prompt-to-prompt swaps words one for one: {source!r} and {target!r} differ in word count")
-    n_tokens = lambda w: len(sd.tokenizer(w).input_ids) - 2
-    index, s_pos = [0], 1                                                 # the start token
-    for sw, tw in zip(s_words, t_words):
-        ns, nt = n_tokens(sw), n_tokens(tw)
-        index += [s_pos + min(k, ns - 1) for k in range(nt)]; s_pos += ns
-    shift, L = s_pos - len(index), sd.tokenizer.model_max_length          # the end token and padding, aligned
+    index = [0]                                                           # the start token
+    for (_, s_pos, ns), (_, _, nt) in zip(s_spans, t_spans): index += [s_pos + min(k, ns - 1) for k in range(nt)]
+    s_end = s_spans[-1][1] + s_spans[-1][2] if s_spans else 1
+    shift, L = s_end - len(index), sd.tokenizer.model_max_length          # the end token and padding, aligned
     index += [min(j + shift, L - 1) for j in range(len(index), L)]
     return torch.tensor(index)                                            # (77,)
 
@@ -420,19 +425,18 @@ def prompt_to_prompt(sd: StableDiffusion, source, target, seed=0, steps: int = 2
     seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed + i for i in range(len(pairs))]
     seeds = [s for s in seeds for _ in range(2)]                          # a pair shares its starting noise
     tokens = {}
-    for word, w in (reweight or {}).items():
-        ids = sd.tokenizer(pairs[0][1]).input_ids
-        found = [j for j, t in enumerate(ids) if t in sd.tokenizer(word).input_ids[1:-1]]
-        if not found: raise ValueError(f"reweight: {word!r} is not in {pairs[0][1]!r}")
-        tokens.update({j: w for j in found})
+    for word, w in (reweight or {}).items():                              # the word's token positions in every edit
+        places = {tuple(range(pos, pos + n)) for _, t in pairs for ww, pos, n in word_spans(sd, t) if ww == word}
+        if len(places) != 1 or not all(word in t.split() for _, t in pairs):
+            raise ValueError(f"reweight: {word!r} must be in every target prompt, at the same place")
+        tokens.update({j: w for j in places.pop()})
     index = torch.stack([token_alignment(sd, s, t) for s, t in pairs])   # (pairs, 77)
     injector = AttentionInjector(steps if cross_steps is None else cross_steps,
                                  steps if self_steps is None else self_steps, index, tokens)
     before = sd.unet.attn_processors
     sd.unet.set_attn_processor(injector)
-    def next_step(i, t, x): injector.step += 1; return x
     try: images = sd([p for pair in pairs for p in pair], steps=steps, guidance_scale=guidance_scale, seed=seeds,
-                     after_step=next_step).images
+                     after_step=injector.after_step).images
     finally: sd.unet.set_attn_processor(before)
     if isinstance(source, str): return images[0], images[1]
     return images[0::2], images[1::2]

@@ -76,26 +76,26 @@ def vae_blocks(config) -> list:
     return blocks
 
 # %% ../nbs/16b_single_file.ipynb #cf22aee8
+def _rename(key: str, blocks: list, to_file: bool) -> str:
+    "One weight's name across the layouts: find its block, rename the first name inside it, join."
+    order = blocks if to_file else sorted(blocks, key=lambda b: -len(b[1]))  # going back: the longest file prefix first
+    for ours, theirs, kind in order:
+        src, dst = (ours, theirs) if to_file else (theirs, ours)
+        if key.startswith(src):
+            rest = key[len(src):]
+            for a, b in INSIDE[kind]:
+                a, b = (a, b) if to_file else (b, a)
+                if rest.startswith(a): rest = b + rest[len(a):]; break
+            return dst + rest
+    raise KeyError(f"no rule places {key!r}")
+
 def to_file_name(key: str, blocks: list) -> str:
     "A diffusers weight name in the original file's naming (without the part's prefix)."
-    for ours, theirs, kind in blocks:
-        if key.startswith(ours):
-            rest = key[len(ours):]
-            for a, b in INSIDE[kind]:
-                if rest.startswith(a): rest = b + rest[len(a):]; break
-            return theirs + rest
-    raise KeyError(f"no rule places {key!r}")
+    return _rename(key, blocks, to_file=True)
 
 def from_file_name(key: str, blocks: list) -> str:
     "A weight name of the original file (without the part's prefix) in diffusers' naming."
-    for ours, theirs, kind in sorted(blocks, key=lambda b: -len(b[1])):   # the longest file prefix first
-        if key.startswith(theirs):
-            rest = key[len(theirs):]
-            for a, b in INSIDE[kind]:
-                if rest.startswith(b): rest = a + rest[len(b):]; break
-            return ours + rest
-    raise KeyError(f"no rule places {key!r}")
-
+    return _rename(key, blocks, to_file=False)
 
 VAE_CONV_ATTENTION = re.compile(
     r'mid\.attn_1\.(q|k|v|proj_out)\.weight$')  # (C, C, 1, 1) in the file, (C, C) in diffusers
