@@ -156,6 +156,7 @@ def generate(
               "these are the model's unguided samples", file=sys.stderr)
     single = model is not None and Path(model).suffix in ('.safetensors', '.ckpt')
     if config and not single: raise CLIError("--config is for a single-file --model (.safetensors or .ckpt)")
+    if variant and single: raise CLIError("--variant picks files in a hub repository or folder, not in a single file")
     if single:                                                            # one file in the original layout (lesson 16b)
         from slowdiff.single_file import load_single_file
         sd = _as_user_error(load_single_file, model, config or SD15_REPO).set_scheduler(sampler or 'dpm++2m')
