@@ -219,6 +219,7 @@ TRAINERS = {                                                              # name
     'edm_mnist': 'edm:train_edm',
     'digit_colour_classifier': 'metrics:train_classifier',
     'cfg_mnist': 'guidance:train_cfg',
+    'noisy_classifier': 'guidance:train_noisy_classifier',                # lesson 06's classifier guidance
     'vae': 'vae:train_vae',
     'vae_perceptual': ('vae:train_vae', {'recipe': 'perceptual'}),       # lesson 07's comparison
     'vae_adversarial': ('vae:train_vae', {'recipe': 'adversarial'}),

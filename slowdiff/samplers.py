@@ -10,7 +10,7 @@ __all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'train_sigmas', 'sigma_to_t', 'karras_
            'spaced_timesteps', 'noise_like', 'dynamic_threshold', 'x0_and_eps', 'Sampler', 'DDPMSampler', 'DDIMSampler',
            'IndexedSampler', 'SigmaSampler', 'EulerSampler', 'EulerAncestralSampler', 'HeunSampler', 'lms_coefficient',
            'LMSSampler', 'DPMSolverMultistepSampler', 'sampler_key', 'get_sampler', 'step_kwargs', 'sample',
-           'scheduler_x0', 'steps_for_calls', 'calls_for_steps']
+           'scheduler_x0', 'steps_for_calls', 'calls_for_steps', 'heavy_ball_update', 'MomentumEulerSampler']
 
 # %% ../nbs/09_samplers.ipynb #cbcdf5eb
 import inspect, math, re
@@ -736,3 +736,26 @@ def steps_for_calls(name: str, calls: int) -> int:
 
 def calls_for_steps(name: str, steps: int) -> int:
     return 2 * steps - 1 if name == 'heun' else steps
+
+# %% ../nbs/09_samplers.ipynb #9dc61dac
+def heavy_ball_update(x, denoised, velocity, sigma, sigma_next, momentum: float) -> tuple:
+    "Euler with heavy-ball momentum: the slope averaged into `velocity` (β v + (1 − β) slope), then a step along it."
+    slope = ode_slope(x, denoised, sigma)                                 # (B, C, H, W)
+    velocity = slope if velocity is None else momentum * velocity + (1 - momentum) * slope   # (B, C, H, W)
+    return x + velocity * (sigma_next - sigma), velocity
+
+class MomentumEulerSampler(EulerSampler):
+    "Euler with heavy-ball momentum on the slope, `momentum` = β (0 is Euler): an experiment, not a diffusers sampler."
+    defaults = {**EulerSampler.defaults, 'momentum': 0.0}
+
+    def set_timesteps(self, *args, **kwargs):
+        super().set_timesteps(*args, **kwargs); self.velocity = None      # a new loop starts with no history
+
+    def step(self, model_output, timestep, sample, generator=None, return_dict: bool = True) -> StepOutput:
+        self._init_step_index(timestep)
+        sigma, sigma_next = self.sigmas[self._step_index], self.sigmas[self._step_index + 1]
+        sample = sample.float()
+        x0 = self._x0(model_output, sample, sigma)                         # (B, C, H, W)
+        prev, self.velocity = heavy_ball_update(sample, x0, self.velocity, sigma, sigma_next, self.config.momentum)
+        self._step_index += 1
+        return self._output(StepOutput(prev.to(model_output.dtype), x0), return_dict)

@@ -24,7 +24,7 @@ from transformers.utils import logging as hf_logging
 from .core import from_pil, image_grid, seed_everything, generators, WEIGHTS_DIR
 from .support import atomic_write, LOAD_ERRORS, trainer
 from .data import ColourDigits, CAPTION_TEMPLATES, DIGIT_WORDS, COLOURS, HELD_OUT_COLOURS, colour_rgb
-from .sd_loop import StableDiffusion, SDOutput
+from .sd_loop import StableDiffusion, SDOutput, note_flow
 from .vae import encode_images
 from .samplers import noise_like
 
@@ -90,7 +90,9 @@ def inpaint(sd: StableDiffusion, init, mask, prompts, steps: int = 20, guidance_
         ts = sd.scheduler.timesteps
         if i + 1 < len(ts): known = sd.scheduler.add_noise(z0, noise, ts[i + 1].reshape(1))   # at the next step's level
         else: known = z0
-        return m * x + (1 - m) * known
+        blended = m * x + (1 - m) * known                                # (N, 4, h, w)
+        note_flow('mask blend', blended, t, latents=x, known=known, mask=m)   # seen by lesson 12's trace_flow
+        return blended
     return sd(prompts, negative_prompt=negative_prompt, steps=steps, guidance_scale=guidance_scale, generator=generator,
               after_step=keep_known, height=z0.shape[-2] * sd.vae_factor, width=z0.shape[-1] * sd.vae_factor, **kw)
 

@@ -6,9 +6,11 @@
 Playwright drives Debian's Chromium (`apt-get install -y chromium`) through `executable_path`; no browser is
 downloaded (never `playwright install`). Steps: start the app with Voilà on a free loopback port; open it; type a
 prompt; move the steps slider with the keyboard; press Generate; wait for the picture; check it is a non-blank grid
-of the requested number of images at the model's size, in the requested colour; then enter bad values (steps 0, an
-unknown token) and check the message the page shows, and that the last good picture stays; stop the server and
-check that nothing listens on its port any more. Every wait is bounded. A screenshot is kept at each stage.
+of the requested number of images at the model's size, in the requested colour, with no word maps; tick "show where
+each word looks", generate again and check the same grid comes back with a heat map per word of the prompt, each
+labelled by its word; then enter bad values (steps 0, an unknown token) and check the message the page shows, and
+that the last good picture stays; stop the server and check that nothing listens on its port any more. Every wait is
+bounded. A screenshot is kept at each stage; the word maps' one is the picture lesson 19 shows.
 
 Exit status: 0 when every check passes; 1 when one fails; 0 with a line starting "SKIPPED" only when there is no
 Chromium on this machine at all.
@@ -30,12 +32,13 @@ def chromium():
         if p and os.access(p, os.X_OK): return p
 
 
-def png_of(page, selector: str) -> bytes:
-    "The bytes of the picture an <img> shows, read back from the page (a blob: URL made by the widget)."
-    b64 = page.eval_on_selector(selector, """async el => {
+def png_of(where, selector: str = None) -> bytes:
+    "The bytes of the picture an <img> shows (a page and a selector, or a locator), read back from its blob: URL."
+    js = """async el => {
         const buf = new Uint8Array(await (await fetch(el.src)).arrayBuffer());
         let s = ''; for (let i = 0; i < buf.length; i += 8192) s += String.fromCharCode(...buf.subarray(i, i + 8192));
-        return btoa(s); }""")
+        return btoa(s); }"""
+    b64 = where.eval_on_selector(selector, js) if selector else where.evaluate(js)
     return base64.b64decode(b64)
 
 
@@ -57,6 +60,26 @@ def check_grid(data: bytes) -> str:
     per_image = [bright[:, i * SIZE * SCALE:(i + 1) * SCALE * SIZE].mean() for i in range(N)]
     assert min(per_image) > 0.02, f'an image of the grid is empty: bright fractions {per_image}'
     return f'{img.size[0]}×{img.size[1]} grid, pixel std {a.std():.3f}, {frac:.1%} stroke pixels, {g:.0%} of them green'
+
+
+def check_word_maps(page) -> str:
+    "Checks of the word maps under the grid: the first image, then one heat map per word of PROMPT, labelled."
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import expect
+    labels = [t.strip() for t in page.locator('.sd-maps .sd-word').all_inner_texts()]
+    assert labels == ['(image)'] + PROMPT.split(), f'word map labels {labels}, expected the image then {PROMPT.split()}'
+    maps = page.locator('img.sd-word-map')
+    assert maps.count() == len(PROMPT.split()), f'{maps.count()} word maps for the {len(PROMPT.split())} words'
+    spreads = []
+    for i in range(maps.count()):
+        expect(maps.nth(i)).to_have_js_property('complete', True, timeout=UI_TIMEOUT_MS)
+        heat = np.asarray(Image.open(io.BytesIO(png_of(maps.nth(i)))).convert('RGB')).astype(float) / 255
+        assert heat.shape[:2] == (SIZE * SCALE, SIZE * SCALE), f'word map {i} is {heat.shape[1]}×{heat.shape[0]}'
+        assert heat.std() > 0.05, f'the map of "{labels[i + 1]}" is flat (pixel std {heat.std():.3f})'
+        spreads.append(heat.std())
+    return f'{maps.count()} word maps ({", ".join(labels[1:])}), {SIZE * SCALE}×{SIZE * SCALE}, pixel std ' + \
+        ', '.join(f'{s:.2f}' for s in spreads)
 
 
 def main(shots: Path) -> int:
@@ -111,14 +134,28 @@ def main(shots: Path) -> int:
                 bar = page.locator('.progress-bar').first.evaluate('el => el.style.width')
                 assert bar == '100%', f'progress bar at {bar} after generating'
                 assert page.eval_on_selector('img.sd-strip', 'el => el.naturalWidth') > 0, 'no denoising strip'
+                assert page.locator('.sd-maps').is_hidden(), 'word maps shown with the option off'
                 page.screenshot(path=shots / '2_generated.png')
+
+                page.locator('.sd-show-maps input').check()                 # show where each word looks
+                t1 = time.time()
+                button.click()
+                word_maps = page.locator('img.sd-word-map')
+                expect(word_maps).to_have_count(len(PROMPT.split()), timeout=GENERATE_TIMEOUT_MS)
+                expect(status).to_contain_text(f'{N} image(s), {STEPS} steps', timeout=GENERATE_TIMEOUT_MS)
+                print(f'with word maps in {time.time() - t1:.1f} s: {check_word_maps(page)}')
+                assert png_of(page, 'img.sd-grid') == grid, 'recording the maps changed the picture'
+                page.set_viewport_size({'width': 1000, 'height': 1080})      # the whole panel, the strip too
+                page.screenshot(path=shots / '3_word_maps.png')
+                page.set_viewport_size({'width': 1000, 'height': 900})
 
                 message = page.locator('.sd-message')
                 steps_box.fill('0'); steps_box.press('Enter')
                 button.click()
                 expect(message).to_contain_text('steps must be between 1 and 1000; got 0', timeout=UI_TIMEOUT_MS)
                 assert png_of(page, 'img.sd-grid') == grid, 'the picture changed after a refused request'
-                page.screenshot(path=shots / '3_bad_steps.png')
+                assert word_maps.count() == len(PROMPT.split()), 'the word maps went after a refused request'
+                page.screenshot(path=shots / '4_bad_steps.png')
                 print(f'steps 0: the page says "{message.inner_text().strip()}"')
 
                 steps_box.fill(str(STEPS)); steps_box.press('Enter')
@@ -126,7 +163,7 @@ def main(shots: Path) -> int:
                 button.click()
                 expect(message).to_contain_text('unknown token <cat> in the prompt', timeout=UI_TIMEOUT_MS)
                 assert png_of(page, 'img.sd-grid') == grid, 'the picture changed after a refused request'
-                page.screenshot(path=shots / '4_unknown_token.png')
+                page.screenshot(path=shots / '5_unknown_token.png')
                 print(f'unknown token: the page says "{message.inner_text().strip()}"')
                 assert not errors, f'errors in the page: {errors}'
             finally: ctx.close()
