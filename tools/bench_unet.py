@@ -1,0 +1,55 @@
+#!/usr/bin/env python
+"""Lesson 15's from-scratch U-Net against diffusers' `UNet2DConditionModel` at SD 1.5's full size (random weights,
+the same in both): one call's time as a ratio in one process (medians of interleaved calls), with one thread and with
+every core, and the memory one call adds on top of the weights. Batch 2 (a guided step), 64×64 latents (512 px).
+
+    python tools/bench_unet.py                    # prints a table and writes bench_unet.json
+    python tools/bench_unet.py --size 32 --runs 3 # smaller latents, fewer rounds
+
+Not part of CI: at full size each call takes seconds on a CPU.
+"""
+import argparse, json, os, platform, time
+import torch
+from diffusers import UNet2DConditionModel
+from slowdiff.unet import unet_from_diffusers
+from slowdiff.support import median_times, PeakMemory, resident_bytes
+
+SD15_UNET = dict(sample_size=64, cross_attention_dim=768)                  # diffusers' defaults are SD 1.5's blocks
+
+
+def call_memory_mb(f) -> float:
+    "The memory (MiB) one call of `f` adds at its peak over what the process held before it."
+    before = resident_bytes()
+    with PeakMemory('cpu') as peak: f()
+    return peak.mb - before / 2**20
+
+
+def main(size: int = 64, runs: int = 5, out: str = 'bench_unet.json'):
+    torch.manual_seed(0)
+    lib = UNet2DConditionModel(**SD15_UNET).eval()
+    ours = unet_from_diffusers(lib, copy=True).eval()
+    g = torch.Generator().manual_seed(0)
+    x, c = torch.randn(2, 4, size, size, generator=g), torch.randn(2, 77, 768, generator=g)   # (2, 4, s, s), (2, 77, 768)
+    fs = {'ours': lambda: ours(x, 500, c).sample, 'diffusers': lambda: lib(x, 500, encoder_hidden_states=c).sample}
+    result = dict(machine=f"{os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}",
+                  latents=[2, 4, size, size], params=sum(p.numel() for p in lib.parameters()))
+    with torch.no_grad():
+        result['largest difference'] = (fs['ours']() - fs['diffusers']()).abs().max().item()
+        for threads in sorted({1, torch.get_num_threads()}):
+            torch.set_num_threads(threads)
+            start = time.time()
+            t = median_times(fs, runs)
+            result[f'{threads} thread(s)'] = dict(ours_s=t['ours'], diffusers_s=t['diffusers'],
+                                                  ratio=t['ours'] / t['diffusers'], wall_s=time.time() - start)
+        result['call memory MiB'] = {k: call_memory_mb(f) for k, f in fs.items()}
+    print(json.dumps(result, indent=1))
+    with open(out, 'w') as f: json.dump(result, f, indent=1)
+
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--size', type=int, default=64, help='latent height and width (64: a 512-pixel image)')
+    p.add_argument('--runs', type=int, default=5, help='interleaved rounds per thread count (medians)')
+    p.add_argument('--out', default='bench_unet.json')
+    a = p.parse_args()
+    main(a.size, a.runs, a.out)
