@@ -3,8 +3,9 @@
 the same in both): one call's time as a ratio in one process (medians of interleaved calls), with one thread and with
 every core, and the memory one call adds on top of the weights. Batch 2 (a guided step), 64×64 latents (512 px).
 
-    python tools/bench_unet.py                    # prints a table and writes bench_unet.json
-    python tools/bench_unet.py --size 32 --runs 3 # smaller latents, fewer rounds
+    python tools/bench_unet.py                                # prints the figures as JSON
+    python tools/bench_unet.py --out nbs/bench/unet_sd15.json # and writes them (lesson 15 shows this file)
+    python tools/bench_unet.py --size 32 --runs 3             # smaller latents, fewer rounds
 
 Not part of CI: at full size each call takes seconds on a CPU.
 """
@@ -24,7 +25,7 @@ def call_memory_mb(f) -> float:
     return peak.mb - before / 2**20
 
 
-def main(size: int = 64, runs: int = 5, out: str = 'bench_unet.json'):
+def main(size: int = 64, runs: int = 5, out: str = None):
     torch.manual_seed(0)
     lib = UNet2DConditionModel(**SD15_UNET).eval()
     ours = unet_from_diffusers(lib, copy=True).eval()
@@ -43,13 +44,16 @@ def main(size: int = 64, runs: int = 5, out: str = 'bench_unet.json'):
                                                   ratio=t['ours'] / t['diffusers'], wall_s=time.time() - start)
         result['call memory MiB'] = {k: call_memory_mb(f) for k, f in fs.items()}
     print(json.dumps(result, indent=1))
-    with open(out, 'w') as f: json.dump(result, f, indent=1)
+    if out:
+        tmp = f'{out}.tmp'
+        with open(tmp, 'w') as f: json.dump(result, f, indent=1)
+        os.replace(tmp, out)                                              # never a half-written file
 
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--size', type=int, default=64, help='latent height and width (64: a 512-pixel image)')
     p.add_argument('--runs', type=int, default=5, help='interleaved rounds per thread count (medians)')
-    p.add_argument('--out', default='bench_unet.json')
+    p.add_argument('--out', help='also write the figures to this JSON file')
     a = p.parse_args()
     main(a.size, a.runs, a.out)
