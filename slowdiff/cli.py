@@ -83,13 +83,12 @@ def _with_vae(sd, folder):
     "`sd` with the `AutoencoderKL` in `folder` as its VAE, checked to make the latents its U-Net takes."
     from diffusers import AutoencoderKL
     from slowdiff.support import load_pretrained
-    from slowdiff.sd_loop import StableDiffusion
     vae = _as_user_error(load_pretrained, AutoencoderKL, Path(folder).expanduser(), 'VAE',
                          'train one with `slowdiff train vae --out FOLDER`').to(sd.device, sd.dtype)
     if vae.config.latent_channels != sd.unet.config.in_channels:
         raise CLIError(f"--vae {folder} makes {vae.config.latent_channels}-channel latents; this model's U-Net takes "
                        f"{sd.unet.config.in_channels}")
-    return StableDiffusion(**{**sd.components, 'vae': vae})
+    return type(sd)(**{**sd.components, 'vae': vae})
 
 def _add_embedding(sd, embedding: str):
     "Add the tokens of a textual-inversion file to `sd`: lesson 13's `<pink>` by the name `pink`, or a file's path."
@@ -108,7 +107,7 @@ def generate(
     height: int = None,  # image height in pixels (default: the model's size)
     width: int = None,  # image width in pixels
     model:
-    str = None,  # tiny-sd (default), tiny-sd-fast (lesson 18), a pipeline folder or hub id, or an SD 1.x single file
+    str = None,  # tiny-sd (default), tiny-sd-fast, a pipeline folder or hub id (SD 1.x, 2.x, SDXL), an SD 1.x file
     out: str = 'slowdiff-out',  # output folder
     init: str = None,  # init image: img2img (or inpainting with --mask)
     strength: float = 0.6,  # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
@@ -177,7 +176,7 @@ def generate(
         warn_unseen_words(prompt, negative)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
-        sd = StableDiffusion(**scratch_networks(sd.components))
+        sd = type(sd)(**scratch_networks(sd.components))
     h, w = height or sd.default_size, width or sd.default_size
     _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory
     kw = dict(negative_prompt=negative, steps=steps, guidance_scale=guidance, seed=seed, progress=sys.stderr.isatty())

@@ -6,10 +6,10 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 
 # %% auto #0
 __all__ = ['PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'img2img', 'latent_mask', 'inpaint', 'lerp', 'slerp', 'loss_guidance',
-           'blue_loss', 'stroke_colour_loss', 'add_token', 'inversion_captions', 'inversion_learner',
-           'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share', 'train_pink', 'denoising_frames',
-           'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector',
-           'token_alignment', 'prompt_to_prompt']
+           'blue_loss', 'stroke_colour_loss', 'check_one_text_encoder', 'add_token', 'inversion_captions',
+           'inversion_learner', 'save_learned_embeds', 'load_learned_embeds', 'load_concept', 'pink_share',
+           'train_pink', 'denoising_frames', 'save_gif', 'CrossAttentionStore', 'cross_attention_maps', 'word_spans',
+           'word_maps', 'AttentionInjector', 'token_alignment', 'prompt_to_prompt']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
 import pickle, warnings
@@ -148,8 +148,15 @@ def stroke_colour_loss(images: torch.Tensor, colour: str = 'blue') -> torch.Tens
     return ((x - target).abs() * b).sum() / (3 * b.sum())
 
 # %% ../nbs/13_sd_tricks.ipynb #bf1b8d13
+def check_one_text_encoder(sd: StableDiffusion):
+    "Refuse a model with a second text encoder (SDXL's): a token added to one would be split into pieces by the other."
+    if getattr(sd, 'text_encoder_2', None) is not None:
+        raise ValueError("this model has two text encoders (SDXL): a token added to one would be split into pieces by "
+                         "the other; load an SDXL embedding with diffusers' load_textual_inversion")
+
 def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
     "Add `token` to the tokenizer and a row to the text encoder's embedding table (`init_word`'s copy); returns its id."
+    check_one_text_encoder(sd)
     tok, te = sd.tokenizer, sd.text_encoder
     if token not in tok.get_vocab():
         tok.add_tokens([token])
@@ -251,6 +258,7 @@ def load_learned_embeds(path) -> dict:
 
 def load_concept(sd: StableDiffusion, path) -> list:
     "Add every token of a learned-embeddings file to `sd`'s tokenizer and text encoder; returns the tokens."
+    check_one_text_encoder(sd)
     embeds = load_learned_embeds(path)
     for token, vec in embeds.items():
         d = sd.text_encoder.get_input_embeddings().weight.shape[1]

@@ -154,11 +154,11 @@ class UpBlock(nn.Module):
         return self.upsample(x, size) if self.upsample is not None else x   # (B, cout, 2H, 2W)
 
 # %% ../nbs/15_unet.ipynb #c018
-_UNET_FIXED = dict(act_fn='silu', addition_embed_type=None, addition_time_embed_dim=None, center_input_sample=False,
+_UNET_FIXED = dict(act_fn='silu', center_input_sample=False,
                    class_embed_type=None, class_embeddings_concat=False, conv_in_kernel=3, conv_out_kernel=3,
                    cross_attention_norm=None, dual_cross_attention=False, encoder_hid_dim=None,
                    encoder_hid_dim_type=None, mid_block_type='UNetMidBlock2DCrossAttn', mid_block_scale_factor=1,
-                   num_attention_heads=None, num_class_embeds=None, projection_class_embeddings_input_dim=None,
+                   num_attention_heads=None, num_class_embeds=None,
                    resnet_out_scale_factor=1.0, resnet_skip_time_act=False, resnet_time_scale_shift='default',
                    reverse_transformer_layers_per_block=None, time_cond_proj_dim=None, time_embedding_act_fn=None,
                    time_embedding_dim=None, time_embedding_type='positional', timestep_post_act=None,
@@ -178,6 +178,9 @@ def unet_config(config) -> dict:
             c['only_cross_attention'] if isinstance(c['only_cross_attention'], (list, tuple)) else [True]):
         raise ValueError(
             f"U-Net config option only_cross_attention={c['only_cross_attention']!r} is not supported (only False)")
+    if c['addition_embed_type'] not in (None, 'text_time'):
+        raise ValueError(f"U-Net config option addition_embed_type={c['addition_embed_type']!r} is not supported "
+                         "(only None, or SDXL's 'text_time')")
     if c['mid_block_only_cross_attention']:
         raise ValueError("U-Net config option mid_block_only_cross_attention=True is not supported")
     if isinstance(c['cross_attention_dim'], (list, tuple)):
@@ -229,6 +232,11 @@ class UNet(nn.Module):
         self.norm_out = nn.GroupNorm(groups, ch[0], eps)
         self.conv_out = nn.Conv2d(ch[0], c['out_channels'], 3, padding=1)
         self._flip, self._shift = c['flip_sin_to_cos'], c['freq_shift']
+        self.add_mlp = None                                                 # SDXL: pooled text and size ids
+        if c['addition_embed_type'] == 'text_time':
+            self.add_time_dim = c['addition_time_embed_dim']
+            self.add_mlp = nn.Sequential(nn.Linear(c['projection_class_embeddings_input_dim'], temb), nn.SiLU(),
+                                         nn.Linear(temb, temb))
 
     @property
     def device(self): return next(self.parameters()).device
@@ -242,8 +250,19 @@ class UNet(nn.Module):
         return self.time_mlp(timestep_embedding(t, self.conv_in.out_channels, self._flip,
                                                 self._shift).to(dtype))  # (B, 4·C0)
 
-    def forward(self, sample: torch.Tensor, timestep, encoder_hidden_states: torch.Tensor, return_dict: bool = True):
+    def added_embedding(self, added: dict, dtype) -> torch.Tensor:
+        "SDXL's added conditioning: pooled text (B, P) and six size numbers (B, 6), each a sinusoid, through an MLP."
+        if not added or not {'text_embeds', 'time_ids'} <= set(added):
+            raise ValueError("this U-Net (addition_embed_type='text_time', SDXL's) needs added_cond_kwargs with "
+                             "text_embeds (the pooled text) and time_ids (sizes and crop)")
+        text, ids = added['text_embeds'], added['time_ids']                 # (B, P), (B, 6)
+        sizes = timestep_embedding(ids.flatten(), self.add_time_dim, self._flip, self._shift)   # (B·6, 256)
+        return self.add_mlp(torch.cat([text, sizes.reshape(len(text), -1)], -1).to(dtype))   # (B, 4·C0)
+
+    def forward(self, sample: torch.Tensor, timestep, encoder_hidden_states: torch.Tensor, return_dict: bool = True,
+                added_cond_kwargs: dict = None):
         temb = self.time_embedding(timestep, len(sample), sample.dtype)      # (B, 4·C0)
+        if self.add_mlp is not None: temb = temb + self.added_embedding(added_cond_kwargs, sample.dtype)
         x = self.conv_in(sample)                                            # (B, C0, h, w)
         skips = [x]
         for blk in self.down:
@@ -270,6 +289,7 @@ UNET_RULES = [(r'^time_embedding\.linear_1\.', 'time_mlp.0.'), (r'^time_embeddin
               (r'\.transformer_blocks\.', '.blocks.'), (r'\.downsamplers\.0\.', '.downsample.'),
               (r'\.upsamplers\.0\.', '.upsample.'), (r'\.time_emb_proj\.', '.time_proj.'),
               (r'\.conv_shortcut\.', '.skip.'), (r'\.ff\.net\.0\.proj\.', '.ff.proj.'), (r'\.ff\.net\.2\.', '.ff.out.'),
+              (r'^add_embedding\.linear_1\.', 'add_mlp.0.'), (r'^add_embedding\.linear_2\.', 'add_mlp.2.'),
               *ATTENTION_RULES]
 
 def unet_from_diffusers(unet, copy: bool = False) -> UNet:
@@ -291,6 +311,7 @@ def param_counts(unet: UNet) -> dict:
     n = lambda m: sum(p.numel() for p in m.parameters())
     return {
         'conv_in': n(unet.conv_in), 'time MLP': n(unet.time_mlp),
+        **({'added MLP (SDXL)': n(unet.add_mlp)} if unet.add_mlp is not None else {}),
         **{f'down {i}': n(b)
            for i, b in enumerate(unet.down)}, 'mid': n(unet.mid),
         **{f'up {i}': n(b)

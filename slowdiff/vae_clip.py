@@ -184,11 +184,12 @@ class TextEncoderOutput:
     last_hidden_state: torch.Tensor
     pooler_output: torch.Tensor
     hidden_states: tuple = None
+    text_embeds: torch.Tensor = None                                      # (B, p): the projected pooled state, if any
 
 # %% ../nbs/16_vae_clip.ipynb #f6bc8f7b
 class TextTransformer(nn.Module):
-    "CLIP's text encoder, built from a transformers `CLIPTextConfig`."
-    def __init__(self, config):
+    "CLIP's text encoder, built from a transformers `CLIPTextConfig` (with CLIP's `text_projection` if `projection`)."
+    def __init__(self, config, projection: bool = False):
         super().__init__()
         self.config = copy.deepcopy(config)                               # ours: resizing it leaves the library's alone
         d = config.hidden_size
@@ -199,6 +200,7 @@ class TextTransformer(nn.Module):
             for _ in range(config.num_hidden_layers)
         ])
         self.final_norm = nn.LayerNorm(d, config.layer_norm_eps)
+        self.text_projection = nn.Linear(d, config.projection_dim, bias=False) if projection else None
 
     @property
     def device(self): return self.token_emb.weight.device
@@ -232,7 +234,9 @@ class TextTransformer(nn.Module):
                 return_dict: bool = True):
         h, states = self.encode_embeddings(self.embed(input_ids), attention_mask, output_hidden_states)   # (B, L, d)
         out = TextEncoderOutput(h, self.pool(h, input_ids), states)
-        return out if return_dict else (out.last_hidden_state, out.pooler_output)
+        if self.text_projection is None: return out if return_dict else (out.last_hidden_state, out.pooler_output)
+        out.text_embeds = self.text_projection(out.pooler_output)           # (B, p)
+        return out if return_dict else (out.text_embeds, out.last_hidden_state)   # transformers' order
 
     def get_input_embeddings(self) -> nn.Embedding: return self.token_emb
     def set_input_embeddings(self, emb: nn.Module): self.token_emb = emb
@@ -256,11 +260,13 @@ TEXT_RULES = [(r'^text_model\.', ''), (r'^embeddings\.token_embedding\.', 'token
               (r'^final_layer_norm\.', 'final_norm.')]
 
 def text_encoder_from_transformers(text_encoder, copy: bool = False) -> TextTransformer:
-    "Our `TextTransformer` with the weights of a transformers `CLIPTextModel` (shared unless `copy`), in eval mode."
+    """Our `TextTransformer` with the weights of a transformers `CLIPTextModel` or `CLIPTextModelWithProjection`
+    (shared unless `copy`), in eval mode."""
     sd = {k: v
           for k, v in text_encoder.state_dict().items()
           if not k.endswith('position_ids')}  # a buffer of 0..76, not a weight
-    return load_mapped(build(TextTransformer, text_encoder.config), sd, TEXT_RULES, copy).eval()
+    projection = hasattr(text_encoder, 'text_projection')
+    return load_mapped(build(TextTransformer, text_encoder.config, projection), sd, TEXT_RULES, copy).eval()
 
 # %% ../nbs/16_vae_clip.ipynb #c020
 def embed_with_rows(text_encoder: TextTransformer, input_ids: torch.Tensor, rows: dict) -> torch.Tensor:
@@ -272,6 +278,8 @@ def embed_with_rows(text_encoder: TextTransformer, input_ids: torch.Tensor, rows
 
 # %% ../nbs/16_vae_clip.ipynb #c024
 def from_scratch(components: dict, copy: bool = False) -> dict:
-    "`components` with `text_encoder`, `unet` and `vae` replaced by this lesson's modules, loaded with their weights."
-    return {**components, 'text_encoder': text_encoder_from_transformers(components['text_encoder'], copy),
-            'unet': unet_from_diffusers(components['unet'], copy), 'vae': vae_from_diffusers(components['vae'], copy)}
+    "`components` with the text encoder(s), `unet` and `vae` replaced by this lesson's modules, with their weights."
+    texts = {k: text_encoder_from_transformers(components[k], copy)
+             for k in ('text_encoder', 'text_encoder_2') if components.get(k) is not None}
+    return {**components, **texts, 'unet': unet_from_diffusers(components['unet'], copy),
+            'vae': vae_from_diffusers(components['vae'], copy)}
