@@ -82,6 +82,9 @@ def check_lora_fits(unet, state: dict, path='the LoRA file'):
             raise ValueError(f"{path} was made for another model: its layer {name} ({have} features) "
                              f"{'does not exist in' if want is None else f'has {want} in'} this U-Net")
     if not any(k.startswith('unet.') for k in state): raise ValueError(f"{path} holds no U-Net LoRA layers")
+    if text := [k for k in state if k.startswith(('text_encoder', 'lora_te'))]:   # (diffusers' and kohya's names)
+        raise ValueError(f"{path} also adapts the text encoder ({len(text)} weights), and only U-Net adapters are "
+                         "loaded here: load it with diffusers' pipeline.load_lora_weights")
 
 # %% ../nbs/16a_lora.ipynb #dd2312a1
 def add_lora_file(unet, path, scale: float = 1.0, name: str = 'lora'):

@@ -455,6 +455,8 @@ class Flow:
 def trace_flow(sd: StableDiffusion, run) -> Flow:
     """Call `run()` (the loop on `sd`, or anything built on it) while a spy on each of `sd`'s parts (`FLOW_SPIES`)
     records what went in and what came out; the spies are gone afterwards."""
+    if getattr(sd, 'text_encoder_2', None) is not None:
+        raise ValueError("trace_flow spies on one text encoder; this model has two (SDXL): its diagram would miss one")
     global _flow_calls
     calls, result = [], None
     with contextlib.ExitStack() as spies:
