@@ -216,6 +216,7 @@ TRAINERS = {                                                              # name
     'denoiser': 'noise_prediction:train_denoiser',
     'ddpm_mnist': 'ddpm:train_ddpm',
     'edm_mnist': 'edm:train_edm',
+    'flow_mnist': 'flow_matching:train_flow',                             # lesson 10a's flow-matching model
     'digit_colour_classifier': 'metrics:train_classifier',
     'cfg_mnist': 'guidance:train_cfg',
     'noisy_classifier': 'guidance:train_noisy_classifier',                # lesson 06's classifier guidance

@@ -22,7 +22,7 @@ NBS, PKG, WEIGHTS = ROOT / 'nbs', ROOT / 'slowdiff', ROOT / 'slowdiff' / 'weight
 
 # "the <name> lesson" → the notebook's number; names of lessons outside slowdiff are listed with None
 NICKNAMES = {'data': '01', 'magic-function': '02', 'noise-prediction': '03', 'metrics': '04', 'DDPM': '05',
-             'guidance': '06', 'VAE': '07', 'CLIP': '08', 'samplers': '09', 'EDM': '10', 'tiny-SD': '11',
+             'guidance': '06', 'VAE': '07', 'CLIP': '08', 'samplers': '09', 'EDM': '10', 'flow-matching': '10a', 'tiny-SD': '11',
              'SD-loop': '12', 'loop': '12', 'tricks': '13', 'attention': '14', 'U-Net': '15', 'VAE-and-CLIP': '16',
              'fine-tuning': '17', 'distillation': '18', 'explorer': '19', 'CLI': '20', 'robustness': '21',
              'scheduler-tests': '22', 'LoRA': '16a', 'single-file': '16b', 'SDXL': '16c', 'fastai': None, 'next': None, 'previous': None, 'last': None, 'later': None}
