@@ -102,7 +102,7 @@ def generate(
     n: int = 16,  # number of images
     steps: int = None,  # sampler steps (default 20; 4 for tiny-sd-fast)
     guidance: float = None,  # classifier-free guidance scale (default 4; tiny-sd-fast has it built in)
-    sampler: str = None,  # ddpm, ddim, euler, euler_a, heun, lms, dpm++2m (default); tiny-sd-fast has its own
+    sampler: str = None,  # ddpm, ddim, euler, euler_a, heun, lms, dpm++2m (default); flow-euler (SD3's only)
     seed: int = 0,  # random seed
     height: int = None,  # image height in pixels (default: the model's size)
     width: int = None,  # image width in pixels
@@ -128,7 +128,7 @@ def generate(
     if lora and from_scratch:
         raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
-    try: sampler and sampler_key(sampler)
+    try: sampler and sampler not in ('flow-euler', 'flow_euler') and sampler_key(sampler)
     except ValueError as e: raise CLIError(str(e)) from e
     fixed = model == TINY_SD_FAST                         # a consistency model: its own sampler, guidance built in
     if fixed and sampler: raise CLIError(f"{TINY_SD_FAST} samples with its own LCM scheduler: leave out --sampler")
@@ -158,11 +158,11 @@ def generate(
     if variant and single: raise CLIError("--variant picks files in a hub repository or folder, not in a single file")
     if single:                                                            # one file in the original layout (lesson 16b)
         from slowdiff.single_file import load_single_file
-        sd = _as_user_error(load_single_file, model, config or SD15_REPO).set_scheduler(sampler or 'dpm++2m')
+        sd = _as_user_error(load_single_file, model, config or SD15_REPO)
     else:
         sd = _as_user_error(StableDiffusion.from_pretrained, model_path(model), variant=variant,
-                            safety_checker=False if no_safety_checker else None,
-                            scheduler=None if fixed else sampler or 'dpm++2m')
+                            safety_checker=False if no_safety_checker else None)
+    if not fixed: _as_user_error(sd.set_scheduler, sampler or sd.default_sampler)   # SD3's: flow-matching Euler
     if lora:
         from slowdiff.core import shipped_weights, weights_path
         from slowdiff.lora import load_lora                             # (no training code)
@@ -175,7 +175,8 @@ def generate(
         from slowdiff.data import warn_unseen_words
         warn_unseen_words(prompt, negative)
     if from_scratch:                                                      # same weights, our own modules
-        from slowdiff.vae_clip import from_scratch as scratch_networks
+        if hasattr(sd, 'transformer'): from slowdiff.sd3 import sd3_from_scratch as scratch_networks   # SD3's MMDiT
+        else: from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = type(sd)(**scratch_networks(sd.components))
     h, w = height or sd.default_size, width or sd.default_size
     _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory

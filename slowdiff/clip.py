@@ -64,7 +64,8 @@ def _check_tokenizer(tok) -> bool:
 
 @lru_cache(maxsize=None)
 def clip_tokenizer(cache_dir=None) -> CLIPTokenizer:
-    "The real CLIP tokenizer, built offline from open_clip's merges file once and cached on disk."
+    """The real CLIP tokenizer, built offline from open_clip's merges file once and cached on disk; one object shared by
+    every caller in the process: copy it (`copy.deepcopy`) before changing it."""
     folder = Path(cache_dir or _cache_dir()) / 'clip_tokenizer'
     if (folder / 'tokenizer.json').exists():
         try:

@@ -135,6 +135,7 @@ def sdxl_shaped_pipeline(seed: int = 0):
     encoders (the second with its projection and GELU, as OpenCLIP's); a VAE with SDXL's scaling factor and upcast
     flag; SDXL's Euler config; the real CLIP tokenizer twice (the second padding with `!`, as SDXL's does)."""
     from diffusers import StableDiffusionXLPipeline
+    import copy
     from slowdiff.clip import clip_tokenizer
     torch.manual_seed(seed)
     small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=3, num_attention_heads=4,
@@ -149,7 +150,8 @@ def sdxl_shaped_pipeline(seed: int = 0):
                         up_block_types=('UpDecoderBlock2D',) * 2, scaling_factor=0.13025, force_upcast=True)
     text = CLIPTextModel(CLIPTextConfig(**small)).eval()
     text_2 = CLIPTextModelWithProjection(CLIPTextConfig(**small, projection_dim=32, hidden_act='gelu')).eval()
-    tokenizer_2 = clip_tokenizer(); tokenizer_2.pad_token = '!'
+    tokenizer_2 = copy.deepcopy(clip_tokenizer())                 # (a copy: the cached one is shared)
+    tokenizer_2.pad_token = '!'
     return StableDiffusionXLPipeline(vae=vae.eval(), text_encoder=text, text_encoder_2=text_2,
                                      tokenizer=clip_tokenizer(), tokenizer_2=tokenizer_2, unet=unet.eval(),
                                      scheduler=sdxl_scheduler(), force_zeros_for_empty_prompt=True,
