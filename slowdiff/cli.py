@@ -112,7 +112,7 @@ def generate(
     init: str = None,  # init image: img2img (or inpainting with --mask)
     strength: float = 0.6,  # img2img: how far to noise the init image, 0 (keep) to 1 (ignore)
     mask: str = None,  # inpainting mask, the init image's size: white = redraw
-    from_scratch: bool = False,  # run on the networks written from scratch (the U-Net, VAE and CLIP lessons)
+    from_scratch: bool = False,  # run on the networks written from scratch (lessons 15, 15a and 16)
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
     vae: str = None,  # a VAE folder to decode with instead of the model's (e.g. slowdiff train vae --out my_vae/)
@@ -175,8 +175,7 @@ def generate(
         from slowdiff.data import warn_unseen_words
         warn_unseen_words(prompt, negative)
     if from_scratch:                                                      # same weights, our own modules
-        if hasattr(sd, 'transformer'): from slowdiff.sd3 import sd3_from_scratch as scratch_networks   # SD3's MMDiT
-        else: from slowdiff.vae_clip import from_scratch as scratch_networks
+        from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = type(sd)(**scratch_networks(sd.components))
     h, w = height or sd.default_size, width or sd.default_size
     _as_user_error(sd.check_call, [prompt] * n, None, steps, guidance, h, w, None)   # the API's checks: size, memory

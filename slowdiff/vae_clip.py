@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from .attention import MultiHeadAttention, causal_mask, load_mapped, build, ATTENTION_RULES
 from .unet import ResBlock, DownBlock, Upsample, unet_from_diffusers
+from .mmdit import mmdit_from_diffusers
 
 # %% ../nbs/16_vae_clip.ipynb #c006
 class SpatialSelfAttention(MultiHeadAttention):
@@ -278,8 +279,8 @@ def embed_with_rows(text_encoder: TextTransformer, input_ids: torch.Tensor, rows
 
 # %% ../nbs/16_vae_clip.ipynb #c024
 def from_scratch(components: dict, copy: bool = False) -> dict:
-    "`components` with the text encoder(s), `unet` and `vae` replaced by this lesson's modules, with their weights."
-    texts = {k: text_encoder_from_transformers(components[k], copy)
-             for k in ('text_encoder', 'text_encoder_2') if components.get(k) is not None}
-    return {**components, **texts, 'unet': unet_from_diffusers(components['unet'], copy),
-            'vae': vae_from_diffusers(components['vae'], copy)}
+    """`components` with every network the course writes replaced by ours, loaded with its weights: the text
+    encoder(s), the U-Net (lesson 15) or SD3's transformer (lesson 15a), the VAE."""
+    ours = dict(text_encoder=text_encoder_from_transformers, text_encoder_2=text_encoder_from_transformers,
+                unet=unet_from_diffusers, transformer=mmdit_from_diffusers, vae=vae_from_diffusers)
+    return {**components, **{k: make(components[k], copy) for k, make in ours.items() if components.get(k) is not None}}
