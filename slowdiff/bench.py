@@ -73,6 +73,12 @@ def bench(quick: bool = False,          # a smaller run (under a minute on a 2-c
     t_fast = median_times({'fast': gen_fast}, 1 if quick else 3)['fast']
     with PeakMemory(device) as m: gen_fast()
     rows.append(('generation, tiny-sd-fast', f'{n_gen} images, 4 steps, guidance built in', t_fast, m.mb))
+    from slowdiff.tiny_sd3 import load_tiny_sd3                          # lesson 16e: flow matching, a transformer
+    sd3 = load_tiny_sd3(device=device)
+    gen_sd3 = lambda: sd3(gen_prompts, steps=20, guidance_scale=5.0, seed=0)
+    t_sd3 = median_times({'sd3': gen_sd3}, 1 if quick else 3)['sd3']
+    with PeakMemory(device) as m: gen_sd3()
+    rows.append(('generation, tiny-sd3', f'{n_gen} images, 20 steps, guidance 5', t_sd3, m.mb))
     model = UNetNoisePredictor(pipe.unet).train()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
     sched, bs = tiny_sd_noise_scheduler(), 32 if quick else 128
@@ -87,6 +93,20 @@ def bench(quick: bool = False,          # a smaller run (under a minute on a 2-c
         t_train = median_times({'train': train_step}, 3 if quick else 10)['train']
         with PeakMemory(device) as m: train_step()
     rows.append(('U-Net training step', f'batch {bs}', t_train, m.mb))
+    velocity = sd3.transformer.train()
+    text = torch.randn(bs, 77 + sd3.max_sequence_length, velocity.config.joint_attention_dim, device=device)
+    pooled = torch.randn(bs, velocity.config.pooled_projection_dim, device=device)
+    opt3 = torch.optim.AdamW(velocity.parameters(), 1e-4)
+    def train_step_sd3():
+        t = torch.rand(bs, device=device); noise = torch.randn_like(z)
+        v = velocity(hidden_states=(1 - t.view(-1, 1, 1, 1)) * z + t.view(-1, 1, 1, 1) * noise, timestep=1000 * t,
+                     encoder_hidden_states=text, pooled_projections=pooled).sample
+        F.mse_loss(v, noise - z).backward(); opt3.step(); opt3.zero_grad()
+    with torch.enable_grad():
+        for p in velocity.parameters(): p.requires_grad_(True)
+        t_train3 = median_times({'train': train_step_sd3}, 3 if quick else 10)['train']
+        with PeakMemory(device) as m: train_step_sd3()
+    rows.append(('transformer training step', f'batch {bs}, tiny-sd3', t_train3, m.mb))
     memh = 'peak MiB (CUDA allocated)' if device.type == 'cuda' else 'peak MiB (process RSS)'
     print(f"machine: {machine_description()}; device {device}, torch threads {torch.get_num_threads()}")
     print(f"{'what':26} {'work':38} {'median s':>9} {memh:>26}")
@@ -96,6 +116,9 @@ def bench(quick: bool = False,          # a smaller run (under a minute on a 2-c
     print(f"loop / pipeline time ratio {t['loop'] / t['pipe']:.3f}; largest pixel difference {diff}")
     print(f"generation {n_gen / t_gen:.1f} images/s; tiny-sd-fast {n_gen / t_fast:.1f} images/s "
           f"({t_gen / t_fast:.1f}× as many); U-Net training {bs / t_train:.0f} images/s")
+    print(f"tiny-sd3 {n_gen / t_sd3:.1f} images/s ({t_gen / t_sd3:.2f}× tiny SD's at the same steps); transformer "
+          f"training {bs / t_train3:.0f} images/s ({t_train / t_train3:.2f}× the U-Net's)")
     print(f"ratio={t['loop'] / t['pipe']:.3f} max_abs_diff={diff} images_per_s={n_gen / t_gen:.2f}")
     return dict(ratio=t['loop'] / t['pipe'], max_abs_diff=diff, images_per_s=n_gen / t_gen,
-                fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train, cold_start=cold)
+                fast_images_per_s=n_gen / t_fast, train_images_per_s=bs / t_train, sd3_images_per_s=n_gen / t_sd3,
+                sd3_train_images_per_s=bs / t_train3, cold_start=cold)

@@ -66,14 +66,16 @@ def drop_build_paths(folder):
             del config['_name_or_path']
             f.write_text(json.dumps(config, indent=2, sort_keys=True) + '\n')
 
-def save_pretrained_atomic(obj, folder) -> Path:
-    "Call `obj.save_pretrained` into a temporary sibling folder (no build paths in its configs), then swap it in."
+def save_pretrained_atomic(obj, folder, after=None) -> Path:
+    """Call `obj.save_pretrained` (and then `after`, if given) on a temporary sibling folder (no build paths in its
+    configs), then swap it in."""
     folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.'))
     old = folder.with_name(f'.{folder.name}.old')
     umask = os.umask(0); os.umask(umask)
     try:
         obj.save_pretrained(tmp)
+        if after: after(tmp)
         drop_build_paths(tmp)
         for p in [tmp, *tmp.rglob('*')]:                                  # mkdtemp and some writers make files private
             os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)

@@ -146,11 +146,11 @@ def copy_tiny_sd_parts(dest) -> Path:
 
 # %% ../nbs/11_tiny_sd.ipynb #70a67cc7
 def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0,
-                    bs: int = 160) -> torch.Tensor:
-    "Images (N, 3, 32, 32) in [-1, 1] from a StableDiffusionPipeline, in batches, seeded once."
+                    bs: int = 160, **kwargs) -> torch.Tensor:
+    "Images (N, 3, 32, 32) in [-1, 1] from a diffusers pipeline (`kwargs`: more of its call), in batches, seeded once."
     g = torch.Generator().manual_seed(seed)
     outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32, width=32,
-                 output_type='pt', generator=g).images for i in range(0, len(prompts), bs)]
+                 output_type='pt', generator=g, **kwargs).images for i in range(0, len(prompts), bs)]
     return torch.cat(outs) * 2 - 1
 
 QUALITY_SETTINGS = [('euler', 5.0), ('euler', 4.0), ('euler', 3.0), ('dpm++2m', 4.0), ('dpm++2m', 5.0)]

@@ -25,7 +25,7 @@ NICKNAMES = {'data': '01', 'magic-function': '02', 'noise-prediction': '03', 'me
              'guidance': '06', 'VAE': '07', 'CLIP': '08', 'samplers': '09', 'EDM': '10', 'flow-matching': '10a', 'tiny-SD': '11',
              'SD-loop': '12', 'loop': '12', 'tricks': '13', 'attention': '14', 'U-Net': '15', 'VAE-and-CLIP': '16',
              'fine-tuning': '17', 'distillation': '18', 'explorer': '19', 'CLI': '20', 'robustness': '21',
-             'scheduler-tests': '22', 'LoRA': '16a', 'single-file': '16b', 'SDXL': '16c', 'SD3': '16d', 'fastai': None, 'next': None, 'previous': None, 'last': None, 'later': None}
+             'scheduler-tests': '22', 'LoRA': '16a', 'single-file': '16b', 'SDXL': '16c', 'SD3': '16d', 'tiny-SD3': '16e', 'fastai': None, 'next': None, 'previous': None, 'last': None, 'later': None}
 
 
 # The forward references allowed, by module: lesson 12's `StableDiffusion.from_pretrained` hands an SDXL folder to
