@@ -105,6 +105,19 @@ def memory_needed(self: StableDiffusion3, n: int, height: int, width: int) -> in
     return 4 * itemsize * max(attention, vae)
 
 @patch
+def check_call(self: StableDiffusion3, prompts, prompt_embeds, steps, guidance_scale, height, width, start_latents):
+    "Lesson 12's checks, and the size: the transformer's position table covers `pos_embed_max_size` patches a side."
+    prompts, n, height, width = StableDiffusion.check_call(self, prompts, prompt_embeds, steps, guidance_scale, height,
+                                                           width, start_latents)
+    c = self.unet.config
+    most = getattr(c, 'pos_embed_max_size', None)
+    limit = most * c.patch_size * self.vae_factor if most else None
+    if start_latents is None and limit and max(height, width) > limit:
+        raise ValueError(f"this SD3 model draws at most {limit}×{limit} pixels (its transformer's position table, "
+                         f"pos_embed_max_size {most}); got {height}×{width}")
+    return prompts, n, height, width
+
+@patch
 def set_scheduler(self: StableDiffusion3, name, diffusers: bool = False):
     """SD3 samples with flow-matching Euler only: 'flow-euler' is lesson 10a's `FlowMatchEulerSampler` (or
     diffusers' with `diffusers=True`), built from this model's scheduler config; or pass a scheduler object."""
