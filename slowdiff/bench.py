@@ -97,11 +97,12 @@ def bench(quick: bool = False,          # a smaller run (under a minute on a 2-c
     text = torch.randn(bs, 77 + sd3.max_sequence_length, velocity.config.joint_attention_dim, device=device)
     pooled = torch.randn(bs, velocity.config.pooled_projection_dim, device=device)
     opt3 = torch.optim.AdamW(velocity.parameters(), 1e-4)
+    from slowdiff.flow_matching import flow_noise, flow_velocity       # lesson 10a's straight path
     def train_step_sd3():
-        t = torch.rand(bs, device=device); noise = torch.randn_like(z)
-        v = velocity(hidden_states=(1 - t.view(-1, 1, 1, 1)) * z + t.view(-1, 1, 1, 1) * noise, timestep=1000 * t,
-                     encoder_hidden_states=text, pooled_projections=pooled).sample
-        F.mse_loss(v, noise - z).backward(); opt3.step(); opt3.zero_grad()
+        t = torch.rand(bs, device=device); noise = torch.randn_like(z)  # (B,), (B, 4, 8, 8)
+        v = velocity(hidden_states=flow_noise(z, noise, t), timestep=1000 * t, encoder_hidden_states=text,
+                     pooled_projections=pooled).sample                  # (B, 4, 8, 8)
+        F.mse_loss(v, flow_velocity(z, noise)).backward(); opt3.step(); opt3.zero_grad()
     with torch.enable_grad():
         for p in velocity.parameters(): p.requires_grad_(True)
         t_train3 = median_times({'train': train_step_sd3}, 3 if quick else 10)['train']
