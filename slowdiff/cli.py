@@ -233,6 +233,7 @@ TRAINERS = {                                                              # name
     'vae_decoder': 'vae:finetune_decoder',                                # tiny SD's VAE: 'vae' with its decoder tuned
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
+    'robust_text': 'tiny_sd:train_robust_text',                          # lesson 11's text encoder, tuned
     'tiny_sd3': 'tiny_sd3:train_tiny_sd3',                                # lesson 16e's transformer
     'pink': 'sd_tricks:train_pink',
     'dreambooth': 'finetune:train_dreambooth',                            # lesson 17's runs: prior 'all', …
@@ -244,7 +245,7 @@ TRAINERS = {                                                              # name
     'fast': 'distill:train_fast'
 }
 # tiny SD's parts, each learned from those before; and every shipped weight set
-CHAINS = {'tiny_sd': ['vae', 'vae_decoder', 'clip', 'unet', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none',
+CHAINS = {'tiny_sd': ['vae', 'vae_decoder', 'clip', 'unet', 'robust_text', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none',
                       'lora', 'finetune', 'finetune_no_replay', 'fast'],
           'all': list(TRAINERS)}
 TRAIN_NAMES = [*TRAINERS, *CHAINS]
@@ -280,9 +281,9 @@ USER_MODELS = Path('slowdiff-models')                                    # where
 def _default_out(name: str) -> Path:
     "A folder of the user's own for `name`, not the package's; for the U-Net, with tiny SD's other parts in it."
     out = _writable_dir(USER_MODELS / name)
-    if name == 'unet' and not (out / 'vae').is_dir():                     # the U-Net learns the shipped VAE's latents
-        from slowdiff.tiny_sd import copy_tiny_sd_parts
-        copy_tiny_sd_parts(out)
+    if name in ('unet', 'robust_text') and not (out / 'vae').is_dir():    # the U-Net learns the shipped VAE's latents
+        from slowdiff.tiny_sd import copy_tiny_sd_parts                   # (the text encoder: through the shipped U-Net)
+        copy_tiny_sd_parts(out, unet=name == 'robust_text')
     return out
 
 def train(name: str, epochs: int = None, out=None, replace_shipped: bool = False, trainers: dict = TRAINERS,
@@ -304,6 +305,9 @@ def train(name: str, epochs: int = None, out=None, replace_shipped: bool = False
         if name == 'unet' and not (out / 'vae').is_dir():
             raise CLIError(f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ "
                            "(the U-Net learns their latents)")
+        if name == 'robust_text' and not (out / 'unet').is_dir():
+            raise CLIError(f"--out {out} must be a tiny-SD folder that already has unet/, vae/ and tokenizer/ "
+                           "(the text encoder is tuned through its U-Net)")
     elif not replace_shipped:
         out = _default_out(name)
     from slowdiff.core import WEIGHTS_DIR
