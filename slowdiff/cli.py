@@ -245,9 +245,12 @@ TRAINERS = {                                                              # name
     'fast': 'distill:train_fast'
 }
 # tiny SD's parts, each learned from those before; and every shipped weight set
-CHAINS = {'tiny_sd': ['vae', 'vae_decoder', 'clip', 'unet', 'robust_text', 'pink', 'dreambooth', 'dreambooth_class', 'dreambooth_none',
-                      'lora', 'finetune', 'finetune_no_replay', 'fast'],
-          'all': list(TRAINERS)}
+CHAINS = {
+    'tiny_sd': [
+        'vae', 'vae_decoder', 'clip', 'unet', 'robust_text', 'pink', 'dreambooth', 'dreambooth_class',
+        'dreambooth_none', 'lora', 'finetune', 'finetune_no_replay', 'fast'
+    ], 'all': list(TRAINERS)
+}
 TRAIN_NAMES = [*TRAINERS, *CHAINS]
 
 def _trainer(spec):
@@ -282,7 +285,7 @@ def _default_out(name: str) -> Path:
     "A folder of the user's own for `name`, not the package's; for the U-Net, with tiny SD's other parts in it."
     out = _writable_dir(USER_MODELS / name)
     if name in ('unet', 'robust_text') and not (out / 'vae').is_dir():    # the U-Net learns the shipped VAE's latents
-        from slowdiff.tiny_sd import copy_tiny_sd_parts                   # (the text encoder: through the shipped U-Net)
+        from slowdiff.tiny_sd import copy_tiny_sd_parts  # (the text encoder: through the shipped U-Net)
         copy_tiny_sd_parts(out, unet=name == 'robust_text')
     return out
 

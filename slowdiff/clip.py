@@ -204,7 +204,8 @@ def train_clip(epochs: int = 20, lr: float = 2e-3, seed: int = 42, out=None, *, 
              'tokenizer beside it in tiny SD\'s folder is OpenAI CLIP\'s, built from open_clip\'s merges file.')
     for folder in (text_out, sd_out / 'text_encoder'):
         write_model_card(folder, "tiny SD's text encoder: the text side of a tiny CLIP", **card, notes=notes)
-    write_model_card(heads_out, "tiny CLIP's image encoder, text projection and temperature", **card,
-                     notes='They belong with the text encoder in text_encoder/ beside them, from the same run; tiny SD\'s '
-                           'folder starts from a copy of it.')
+    write_model_card(
+        heads_out, "tiny CLIP's image encoder, text projection and temperature", **card,
+        notes='They belong with the text encoder in text_encoder/ beside them, from the same run; tiny SD\'s '
+        'folder starts from a copy of it.')
     return clip

@@ -11,7 +11,7 @@ __all__ = ['QUALITY_SETTINGS', 'PHRASING_GROUPS', 'UNSEEN_WORD_PHRASINGS', 'FILL
            'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'copy_tiny_sd_parts', 'pipeline_images',
            'quality_table', 'phrasing_accuracy', 'grammar_token_ids', 'add_fillers', 'UnknownWordEmbedding',
            'plain_encoder', 'FilledCaptionModel', 'filled_caption_loss', 'FillerNoiseCB', 'robust_text_learner',
-           'write_tiny_sd_card', 'train_tiny_sd', 'state_change', 'write_robust_text_card', 'train_robust_text']
+           'state_change', 'write_tiny_sd_card', 'train_tiny_sd', 'write_robust_text_card', 'train_robust_text']
 
 # %% ../nbs/11_tiny_sd.ipynb #4b77ec59
 import shutil, tempfile, os, random, copy
@@ -184,7 +184,7 @@ PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': 
                    'held out': HELD_OUT_PHRASINGS}   # trained: the 4 first templates and 12 more; never trained: 5
 
 # %% ../nbs/11_tiny_sd.ipynb #326d51cb
-UNSEEN_WORD_PHRASINGS = [  # held out: their words outside the grammar are in no caption and no filler below
+UNSEEN_WORD_PHRASINGS = [  # held out: their words outside the grammar, but "an", are in no caption and no filler
     'a picture of a {colour} {word}', 'an image of the digit {digit} in {colour}', 'draw the number {word} in {colour}',
     'a beautiful {colour} {word} on a plain background', 'please make me a {colour} {digit}, thanks!']
 
@@ -195,12 +195,13 @@ def grammar_token_ids(tokenizer=None) -> list:
 
 # %% ../nbs/11_tiny_sd.ipynb #2445278c
 FILLERS = [  # words and phrases put into training captions; "an" often (it is also the second half of "cyan")
-    'a photo', 'a drawing', 'a sketch', 'show', 'i want', 'can you create', 'generate', 'render', 'nice', 'big', 'small',
-    'simple', 'clean', 'bold', 'thin', 'cute', 'old', 'new', 'high quality', 'detailed', 'centered', 'black', 'very',
-    'really', 'with', 'and', 'for my', 'today', 'style', 'art', 'hd', 'sharp', 'lovely', 'my', 'your', 'some', 'just',
-    'again', 'here', 'now', 'ok', '?', ':', ';', '-', '"', '(', ')', 'x', 'by hand', 'scan', 'photograph',
+    'a photo', 'a drawing', 'a sketch', 'show', 'i want', 'can you create', 'generate', 'render', 'nice', 'big',
+    'small', 'simple', 'clean', 'bold', 'thin', 'cute', 'old', 'new', 'high quality', 'detailed', 'centered', 'black',
+    'very', 'really', 'with', 'and', 'for my', 'today', 'style', 'art', 'hd', 'sharp', 'lovely', 'my', 'your', 'some',
+    'just', 'again', 'here', 'now', 'ok', '?', ':', ';', '-', '"', '(', ')', 'x', 'by hand', 'scan', 'photograph',
     'illustration', 'icon', 'font', 'pretty', 'large', 'tiny', 'smooth', 'neat', 'messy', 'a', 'the', 'in', 'digit',
-    'number', 'written', 'ink', 'drawn', ',', '.'] + ['an', 'an old', 'an icon', 'an ok', 'an art', 'an x', 'an hd'] * 2
+    'number', 'written', 'ink', 'drawn', ',', '.'
+] + ['an', 'an old', 'an icon', 'an ok', 'an art', 'an x', 'an hd'] * 2
 
 def add_fillers(caption: str, rng: random.Random, most: int = 4) -> str:
     "`caption` with 1 to `most` fillers put before, between or after its words, at random."
@@ -273,11 +274,19 @@ def robust_text_learner(folder=None, original=None, bs: int = 128, copies: int =
     captions = c_tr + c_va
     idx, states = caption_table(original, captions)                       # (N,), (C+1, 77, d): the states to keep
     n = len(c_tr)
-    dls = DataLoaders.from_dsets(TensorDataset(z_tr, torch.arange(n)), TensorDataset(z_va, torch.arange(n, len(captions))),
-                                 bs=bs, num_workers=0, device=get_device())
-    return Learner(dls, FilledCaptionModel(unet, encoder), loss_func=partial(filled_caption_loss, keep=keep),
-                   opt_func=Adam, wd=0.0, cbs=[FillerNoiseCB(captions, idx, states, tiny_sd_noise_scheduler(), tok, most,
-                                                            seed)])
+    dls = DataLoaders.from_dsets(TensorDataset(z_tr, torch.arange(n)),
+                                 TensorDataset(z_va, torch.arange(n, len(captions))), bs=bs, num_workers=0,
+                                 device=get_device())
+    return Learner(dls, FilledCaptionModel(unet, encoder), loss_func=partial(filled_caption_loss,
+                                                                             keep=keep), opt_func=Adam, wd=0.0,
+                   cbs=[FillerNoiseCB(captions, idx, states, tiny_sd_noise_scheduler(), tok, most, seed)])
+
+# %% ../nbs/11_tiny_sd.ipynb #b1e138cc
+def state_change(original: CLIPTextModel, tuned: CLIPTextModel, prompts=None) -> float:
+    "‖tuned − original‖ / ‖original‖ over the text states of `prompts` (default: the 1,280 training captions)."
+    prompts = prompts or [p for phrasing in PHRASINGS for p in all_prompts(phrasing)]
+    a, b = text_states(tuned, prompts), text_states(original, prompts)   # (N, 77, d) each
+    return ((a - b).norm() / b.norm()).item()
 
 # %% ../nbs/11_tiny_sd.ipynb #dfd8f313
 def write_tiny_sd_card(folder, secs: float):
@@ -319,12 +328,6 @@ def train_tiny_sd(epochs: int = 15, lr: float = 3e-3, seed: int = 42, out=None, 
     return write_tiny_sd_card(out, secs)
 
 # %% ../nbs/11_tiny_sd.ipynb #dd9d8051
-def state_change(original: CLIPTextModel, tuned: CLIPTextModel, prompts=None) -> float:
-    "‖tuned − original‖ / ‖original‖ over the text states of `prompts` (default: the 1,280 training captions)."
-    prompts = prompts or [p for phrasing in PHRASINGS for p in all_prompts(phrasing)]
-    a, b = text_states(tuned, prompts), text_states(original, prompts)   # (N, 77, d) each
-    return ((a - b).norm() / b.norm()).item()
-
 def write_robust_text_card(folder, secs: float):
     "Measure the tuned text encoder of tiny-SD `folder` against lesson 08's; write its card for `train_robust_text`."
     _, args = this_call()
@@ -342,16 +345,18 @@ def write_robust_text_card(folder, secs: float):
         metrics[f'{group} ({len(phrasings)} phrasings × 80 prompts), tuned: prompt accuracy, mean (lowest)'] = \
             f'{sum(accs) / len(accs):.3f} ({min(accs):.3f})'
     metrics['text states of the 1,280 training captions: relative change'] = state_change(original, tuned)
-    write_model_card(
-        Path(folder) / 'text_encoder', "tiny SD's text encoder, tuned to pass over words it never saw",
-        data='VAE latents and captions of ColourDigits as for the U-Net (4,000 training MNIST digits × 4 colourings, the '
-        '16 phrasings of `slowdiff.data.PHRASINGS`), each caption with 1 to '
-        f'{args["most"]} of `slowdiff.tiny_sd.FILLERS` put in at random places', wall_time_s=secs, metrics=metrics,
-        notes="Lesson 08's `CLIPTextModel` (`slowdiff/weights/tiny_clip/text_encoder`) with every token that no training "
-        'caption contains sharing one learned row (the unknown word) and its layers tuned through the frozen U-Net '
-        f'beside it: noise-prediction loss on the filled captions + {args["keep"]} × the relative change of the plain '
-        "captions' text states; the caption tokens' rows unchanged. Batch 128, one-cycle, Adam without weight decay. "
-        'Held out: the 5 phrasings of `slowdiff.tiny_sd.UNSEEN_WORD_PHRASINGS`, whose other words no filler contains.')
+    data = ('VAE latents and captions of ColourDigits as for the U-Net (4,000 training MNIST digits × 4 colourings, '
+            f'the 16 phrasings of `slowdiff.data.PHRASINGS`), each caption with 1 to {args["most"]} of '
+            '`slowdiff.tiny_sd.FILLERS` put in at random places')
+    keep = args['keep']
+    notes = ("Lesson 08's text encoder, a transformers `CLIPTextModel` (`slowdiff/weights/tiny_clip/text_encoder`), "
+             'with every token that no training caption contains sharing one learned row (the unknown word) and its '
+             'layers tuned through the frozen U-Net beside it: noise-prediction loss on the filled captions + '
+             f"{keep} × the relative change of the plain captions' text states; the caption tokens' rows unchanged. "
+             'Batch 128, one-cycle, Adam without weight decay. Held out: the 5 phrasings of '
+             '`slowdiff.tiny_sd.UNSEEN_WORD_PHRASINGS`, whose other words, but "an", no filler contains.')
+    write_model_card(Path(folder) / 'text_encoder', "tiny SD's text encoder, tuned to pass over words it never saw",
+                     data=data, wall_time_s=secs, metrics=metrics, notes=notes)
     return pipe
 
 @trainer
