@@ -233,7 +233,7 @@ TRAINERS = {                                                              # name
     'vae_decoder': 'vae:finetune_decoder',                                # tiny SD's VAE: 'vae' with its decoder tuned
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
-    'robust_text': 'tiny_sd:train_robust_text',                          # lesson 11's text encoder, tuned
+    'robust_text': 'tiny_sd:train_robust_text',                          # lesson 11's tuned text encoder, beside
     'tiny_sd3': 'tiny_sd3:train_tiny_sd3',                                # lesson 16e's transformer
     'pink': 'sd_tricks:train_pink',
     'dreambooth': 'finetune:train_dreambooth',                            # lesson 17's runs: prior 'all', …
@@ -284,9 +284,9 @@ USER_MODELS = Path('slowdiff-models')                                    # where
 def _default_out(name: str) -> Path:
     "A folder of the user's own for `name`, not the package's; for the U-Net, with tiny SD's other parts in it."
     out = _writable_dir(USER_MODELS / name)
-    if name in ('unet', 'robust_text') and not (out / 'vae').is_dir():    # the U-Net learns the shipped VAE's latents
-        from slowdiff.tiny_sd import copy_tiny_sd_parts  # (the text encoder: through the shipped U-Net)
-        copy_tiny_sd_parts(out, unet=name == 'robust_text')
+    if name == 'unet' and not (out / 'vae').is_dir():                     # the U-Net learns the shipped VAE's latents
+        from slowdiff.tiny_sd import copy_tiny_sd_parts
+        copy_tiny_sd_parts(out)
     return out
 
 def train(name: str, epochs: int = None, out=None, replace_shipped: bool = False, trainers: dict = TRAINERS,
@@ -308,9 +308,6 @@ def train(name: str, epochs: int = None, out=None, replace_shipped: bool = False
         if name == 'unet' and not (out / 'vae').is_dir():
             raise CLIError(f"--out {out} must be a tiny-SD folder that already has vae/ and text_encoder/ "
                            "(the U-Net learns their latents)")
-        if name == 'robust_text' and not (out / 'unet').is_dir():
-            raise CLIError(f"--out {out} must be a tiny-SD folder that already has unet/, vae/ and tokenizer/ "
-                           "(the text encoder is tuned through its U-Net)")
     elif not replace_shipped:
         out = _default_out(name)
     from slowdiff.core import WEIGHTS_DIR
