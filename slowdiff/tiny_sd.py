@@ -9,10 +9,10 @@ __all__ = ['QUALITY_SETTINGS', 'PHRASING_GROUPS', 'UNSEEN_WORD_PHRASINGS', 'FILL
            'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table', 'min_snr_weights',
            'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder', 'tiny_sd_learner',
            'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'copy_tiny_sd_parts', 'pipeline_images',
-           'quality_table', 'phrasing_accuracy', 'seeded_images', 'digit_readings', 'broken', 'grammar_token_ids',
-           'add_fillers', 'UnknownWordEmbedding', 'plain_encoder', 'FilledCaptionModel', 'filled_caption_loss',
-           'FillerNoiseCB', 'robust_text_learner', 'state_change', 'write_tiny_sd_card', 'train_tiny_sd',
-           'write_robust_text_card', 'train_robust_text']
+           'quality_table', 'phrasing_accuracy', 'digit_readings', 'broken', 'grammar_token_ids', 'add_fillers',
+           'UnknownWordEmbedding', 'plain_encoder', 'FilledCaptionModel', 'filled_caption_loss', 'FillerNoiseCB',
+           'robust_text_learner', 'state_change', 'write_tiny_sd_card', 'train_tiny_sd', 'write_robust_text_card',
+           'train_robust_text']
 
 # %% ../nbs/11_tiny_sd.ipynb #4b77ec59
 import shutil, tempfile, os, random, copy
@@ -151,12 +151,15 @@ def copy_tiny_sd_parts(dest) -> Path:
     return Path(dest)
 
 # %% ../nbs/11_tiny_sd.ipynb #70a67cc7
-def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed: int = 0,
-                    bs: int = 160, **kwargs) -> torch.Tensor:
-    "Images (N, 3, 32, 32) in [-1, 1] from a diffusers pipeline (`kwargs`: more of its call), in batches, seeded once."
-    g = torch.Generator().manual_seed(seed)
+def pipeline_images(pipe, prompts, steps: int = 20, guidance_scale: float = 5.0, seed=0, bs: int = 160,
+                    **kwargs) -> torch.Tensor:
+    """Images (N, 3, 32, 32) in [-1, 1] from a diffusers pipeline (`kwargs`: more of its call), in batches, seeded once;
+    or, with a list of N seeds, each image from its own generator (so any one draws again alone)."""
+    one = isinstance(seed, int)
+    g = torch.Generator().manual_seed(seed) if one else None
+    def gens(i): return g if one else [torch.Generator().manual_seed(int(s)) for s in seed[i:i + bs]]
     outs = [pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32, width=32,
-                 output_type='pt', generator=g, **kwargs).images for i in range(0, len(prompts), bs)]
+                 output_type='pt', generator=gens(i), **kwargs).images for i in range(0, len(prompts), bs)]
     return torch.cat(outs) * 2 - 1
 
 QUALITY_SETTINGS = [('euler', 5.0), ('euler', 4.0), ('euler', 3.0), ('dpm++2m', 4.0), ('dpm++2m', 5.0)]
@@ -184,15 +187,6 @@ PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': 
                    'held out': HELD_OUT_PHRASINGS}   # trained: the 4 first templates and 12 more; never trained: 5
 
 # %% ../nbs/11_tiny_sd.ipynb #5ab997ce
-def seeded_images(pipe, prompts, seeds, steps: int = 20, guidance_scale: float = 4.0, bs: int = 160) -> torch.Tensor:
-    "Images (N, 3, 32, 32) in [-1, 1], one per (prompt, seed) pair, each from its own generator: any one redraws alone."
-    out = []
-    for i in range(0, len(prompts), bs):
-        gens = [torch.Generator().manual_seed(int(s)) for s in seeds[i:i + bs]]
-        out.append(pipe(prompts[i:i + bs], num_inference_steps=steps, guidance_scale=guidance_scale, height=32,
-                        width=32, output_type='pt', generator=gens).images)
-    return torch.cat(out) * 2 - 1
-
 @torch.no_grad()
 def digit_readings(images: torch.Tensor) -> tuple:
     "The classifier's digit (N,) and its probability (N,) for images (N, 3, 32, 32) in [-1, 1]."
