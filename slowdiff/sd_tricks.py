@@ -7,10 +7,11 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 # %% auto #0
 __all__ = ['PINK_MAX_NORM', 'PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'noise_to', 'img2img', 'latent_mask', 'inpaint',
            'lerp', 'slerp', 'loss_guidance', 'blue_loss', 'stroke_colour_loss', 'check_one_text_encoder', 'add_token',
-           'inversion_captions', 'MaxNormCB', 'inversion_learner', 'save_learned_embeds', 'load_learned_embeds',
-           'load_concept', 'pink_share', 'pink_shares', 'states_learner', 'train_pink', 'denoising_frames', 'save_gif',
-           'CrossAttentionStore', 'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector',
-           'token_alignment', 'prompt_to_prompt']
+           'set_token_row', 'inversion_captions', 'MaxNormCB', 'inversion_learner', 'save_learned_embeds',
+           'load_learned_embeds', 'load_concept', 'share_read_as_pink', 'pink_share', 'pink_shares', 'row_lengths',
+           'states_learner', 'train_pink', 'denoising_frames', 'save_gif', 'CrossAttentionStore',
+           'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector', 'token_alignment',
+           'prompt_to_prompt']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
 import pickle, warnings
@@ -179,6 +180,11 @@ def add_token(sd: StableDiffusion, token: str, init_word: str = None) -> int:
         with torch.no_grad(): te.get_input_embeddings().weight[tid] = te.get_input_embeddings().weight[src].mean(0)
     return tid
 
+def set_token_row(sd: StableDiffusion, token: str, vec: torch.Tensor):
+    "Write `vec` (d,) into the text encoder's embedding row of `token` (a token `add_token` added)."
+    tid = sd.tokenizer.convert_tokens_to_ids(token)
+    with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[tid] = vec.to(sd.text_encoder.dtype)
+
 class _OneRowEmbedding(nn.Module):
     "The text encoder's token embedding with row `tid` replaced by a trainable vector."
     def __init__(self, emb: nn.Embedding, tid: int):
@@ -284,31 +290,37 @@ def load_concept(sd: StableDiffusion, path) -> list:
         d = sd.text_encoder.get_input_embeddings().weight.shape[1]
         if vec.numel() != d:
             raise ValueError(f"embedding for {token} has {vec.numel()} numbers; this text encoder needs {d}")
-        tid = add_token(sd, token)
-        with torch.no_grad(): sd.text_encoder.get_input_embeddings().weight[tid] = vec.to(sd.text_encoder.dtype)
+        add_token(sd, token)
+        set_token_row(sd, token, vec)
     return list(embeds)
 
 PINK_EMBEDS = WEIGHTS_DIR / 'textual_inversion' / 'pink.safetensors'
 
-def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, seed: int = 6) -> float:
-    "Fraction of `n` images whose strokes are nearest to pink among the 8 training colours and pink."
+def share_read_as_pink(images) -> float:
+    "Fraction of PIL `images` whose strokes are nearest to pink among the 8 training colours and pink."
     from slowdiff.metrics import pixel_colour
     palette = [*COLOURS, *HELD_OUT_COLOURS]
-    x = torch.stack([from_pil(im) for im in sd([prompt] * n, steps=20, guidance_scale=5.0, seed=seed).images])
+    x = torch.stack([from_pil(im) for im in images])                     # (n, 3, 32, 32) in [0, 1]
     return (pixel_colour(x, palette) == palette.index('pink')).float().mean().item()
+
+def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, seed: int = 6) -> float:
+    "Fraction of `n` images of `prompt` (`sd`'s sampler, 20 steps, guidance 5) read as pink."
+    return share_read_as_pink(sd([prompt] * n, steps=20, guidance_scale=5.0, seed=seed).images)
 
 def pink_shares(sd: StableDiffusion, token: str = '<pink>', n: int = 16, seed: int = 0, states_offset=None) -> list:
     """For each digit 0–9, the share of `n` images of "a `token` {digit word}" (`sd`'s sampler, 20 steps, guidance 5,
     seed `seed` + digit) read as pink; `states_offset` (77, d) is added to the text encoder's output."""
-    from slowdiff.metrics import pixel_colour
-    palette, shares = [*COLOURS, *HELD_OUT_COLOURS], []
+    shares = []
     for d, word in enumerate(DIGIT_WORDS):
         states = sd.encode_prompt([f'a {token} {word}'] * n)              # (n, 77, d)
         if states_offset is not None: states = states + states_offset.to(states)
-        ims = sd(prompt_embeds=states, steps=20, guidance_scale=5.0, seed=seed + d).images
-        x = torch.stack([from_pil(im) for im in ims])                     # (n, 3, 32, 32) in [0, 1]
-        shares.append((pixel_colour(x, palette) == palette.index('pink')).float().mean().item())
+        shares.append(share_read_as_pink(sd(prompt_embeds=states, steps=20, guidance_scale=5.0, seed=seed + d).images))
     return shares
+
+def row_lengths(sd: StableDiffusion, words) -> torch.Tensor:
+    "Lengths (n,) of the embedding rows of every token of `words` (cyan is two tokens)."
+    ids = [i for w in words for i in sd.tokenizer(w, add_special_tokens=False).input_ids]
+    return sd.text_encoder.get_input_embeddings().weight[ids].detach().norm(dim=-1)
 
 # %% ../nbs/13_sd_tricks.ipynb #fd208fd8
 class _StatesOffsetModel(nn.Module):
@@ -342,10 +354,8 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
     sd = StableDiffusion.from_pretrained(scheduler='euler')
     learn = inversion_learner(sd, seed=seed, max_norm=max_norm)
     def save(model):
-        vec = model.row.vec.detach()
-        with torch.no_grad():
-            sd.text_encoder.get_input_embeddings().weight[sd.tokenizer.convert_tokens_to_ids('<pink>')] = vec
-        return save_learned_embeds({'<pink>': vec}, path).parent         # (the loss curve beside the embedding)
+        set_token_row(sd, '<pink>', model.row.vec.detach())
+        return save_learned_embeds({'<pink>': model.row.vec}, path).parent         # (the loss curve beside the embedding)
     model, secs, _ = fit_and_save(learn, epochs, lr, path, save, seed=seed)
     shares = pink_shares(sd)
     sd.set_scheduler('dpm++2m')
@@ -353,14 +363,11 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
     sd.set_scheduler('euler')
     other = StableDiffusion.from_pretrained(scheduler='euler')            # the comparisons: a fresh copy each
     loose = _fit_quietly(inversion_learner(other, seed=seed, max_norm=None), epochs, lr).row.vec.detach()
-    with torch.no_grad():
-        other.text_encoder.get_input_embeddings().weight[other.tokenizer.convert_tokens_to_ids('<pink>')] = loose
+    set_token_row(other, '<pink>', loose)
     loose_shares = pink_shares(other)
     free = StableDiffusion.from_pretrained(scheduler='euler')
     offset = _fit_quietly(states_learner(free, seed=seed), epochs, lr).offset.detach()
     free_shares = pink_shares(free, states_offset=offset)
-    colour_ids = [i for c in COLOURS for i in sd.tokenizer(c, add_special_tokens=False).input_ids]   # (cyan: two)
-    colour_rows = sd.text_encoder.get_input_embeddings().weight[colour_ids]                  # (9, d)
     write_model_card(
         path.parent, 'Textual inversion: the <pink> token for tiny SD',
         data='64 training MNIST digits painted pink (a colour held out of tiny SD\'s training), captions from the '
@@ -371,8 +378,7 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
             "share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),
             "share of 'a purple four' images read as pink": pink_share(sd, 'a purple four'),
             "length of the <pink> row": model.row.vec.norm().item(),
-            "lengths of the colour words' rows (cyan has two)": ' '.join(f'{v:.2f}'
-                                                                         for v in colour_rows.norm(dim=-1).tolist()),
+            "lengths of the colour words' rows (cyan has two)": ' '.join(f'{v:.2f}' for v in row_lengths(sd, COLOURS)),
             "without the length bound: share pink over ten digits": mean(loose_shares),
             "without the length bound: length of the row": loose.norm().item(),
             "the text encoder's output learned instead (an offset to all 77 states): share pink": mean(free_shares),
