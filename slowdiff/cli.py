@@ -81,9 +81,12 @@ def model_path(model):
 
 # %% ../nbs/20_cli.ipynb #9f9675b6
 def _with_vae(sd, folder):
-    "`sd` with the `AutoencoderKL` in `folder` as its VAE, checked to make the latents its U-Net takes."
+    """`sd` with the `AutoencoderKL` in `folder` as its VAE (`sharp`: lesson 07's sharper decoder for tiny SD), checked
+    to make the latents its U-Net takes."""
     from diffusers import AutoencoderKL
     from slowdiff.support import load_pretrained
+    from slowdiff.core import WEIGHTS_DIR
+    if folder == 'sharp' and not Path(folder).exists(): folder = WEIGHTS_DIR / 'sharp_vae'
     vae = _as_user_error(load_pretrained, AutoencoderKL, Path(folder).expanduser(), 'VAE',
                          'train one with `slowdiff train vae --out FOLDER`').to(sd.device, sd.dtype)
     if vae.config.latent_channels != sd.unet.config.in_channels:
@@ -116,7 +119,7 @@ def generate(
     from_scratch: bool = False,  # run on the networks written from scratch (lessons 15, 15a and 16)
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
-    vae: str = None,  # a VAE folder to decode with instead of the model's (e.g. slowdiff train vae --out my_vae/)
+    vae: str = None,  # a VAE to decode with instead of the model's: sharp (lesson 07's) or a folder (train vae)
     embedding: str = None,  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
     variant: str = None,  # weight files to read from a hub repository or folder, e.g. fp16 (half the download)
     no_safety_checker: bool = False,  # skip the model's safety checker (diffusers' pipeline runs it when shipped)
@@ -234,6 +237,7 @@ TRAINERS = {                                                              # name
     'clip': 'clip:train_clip',
     'unet': 'tiny_sd:train_tiny_sd',
     'robust_text': 'tiny_sd:train_robust_text',                          # lesson 11's tuned text encoder, beside
+    'sharp_vae': 'vae:train_sharp_decoder',                               # lesson 07's sharper decoder, beside
     'tiny_sd3': 'tiny_sd3:train_tiny_sd3',                                # lesson 16e's transformer
     'pink': 'sd_tricks:train_pink',
     'dreambooth': 'finetune:train_dreambooth',                            # lesson 17's runs: prior 'all', …
@@ -247,8 +251,8 @@ TRAINERS = {                                                              # name
 # tiny SD's parts, each learned from those before; and every shipped weight set
 CHAINS = {
     'tiny_sd': [
-        'vae', 'vae_decoder', 'clip', 'unet', 'robust_text', 'pink', 'dreambooth', 'dreambooth_class',
-        'dreambooth_none', 'lora', 'finetune', 'finetune_no_replay', 'fast'
+        'vae', 'vae_decoder', 'clip', 'unet', 'robust_text', 'sharp_vae', 'pink', 'dreambooth',
+        'dreambooth_class', 'dreambooth_none', 'lora', 'finetune', 'finetune_no_replay', 'fast'
     ], 'all': list(TRAINERS)
 }
 TRAIN_NAMES = [*TRAINERS, *CHAINS]

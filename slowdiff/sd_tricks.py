@@ -355,7 +355,7 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
     learn = inversion_learner(sd, seed=seed, max_norm=max_norm)
     def save(model):
         set_token_row(sd, '<pink>', model.row.vec.detach())
-        return save_learned_embeds({'<pink>': model.row.vec}, path).parent         # (the loss curve beside the embedding)
+        return save_learned_embeds({'<pink>': model.row.vec}, path).parent  # (the loss curve beside the embedding)
     model, secs, _ = fit_and_save(learn, epochs, lr, path, save, seed=seed)
     shares = pink_shares(sd)
     sd.set_scheduler('dpm++2m')
