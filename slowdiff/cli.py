@@ -129,6 +129,8 @@ def generate(
     _check_args(steps, guidance, n, height, width, seed)
     if not 0 <= strength <= 1: raise CLIError(f"--strength must be between 0 and 1; got {strength}")
     if mask and not init: raise CLIError("--mask needs --init (the image to inpaint)")
+    if vae == 'sharp' and model not in (None, TINY_SD, TINY_SD_FAST):
+        raise CLIError(f"--vae sharp is tiny SD's sharper decoder; for --model {model} give a VAE folder")
     if lora and from_scratch:
         raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
