@@ -229,6 +229,7 @@ TRAINERS = {                                                              # name
     'edm_mnist': 'edm:train_edm',
     'flow_mnist': 'flow_matching:train_flow',                             # lesson 10a's flow-matching model
     'digit_colour_classifier': 'metrics:train_classifier',
+    'digit_reader': 'metrics:train_digit_reader',                         # lesson 04's stricter reader
     'cfg_mnist': 'guidance:train_cfg',
     'noisy_classifier': 'guidance:train_noisy_classifier',                # lesson 06's classifier guidance
     'vae': 'vae:train_vae',

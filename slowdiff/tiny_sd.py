@@ -9,10 +9,9 @@ __all__ = ['QUALITY_SETTINGS', 'PHRASING_GROUPS', 'UNSEEN_WORD_PHRASINGS', 'FILL
            'tiny_sd_noise_scheduler', 'text_states', 'latent_dataset', 'caption_table', 'min_snr_weights',
            'weighted_mse', 'TextNoiseCB', 'UNetNoisePredictor', 'load_text_encoder', 'tiny_sd_learner',
            'tiny_sd_scheduler', 'tiny_sd_pipeline', 'save_tiny_sd', 'copy_tiny_sd_parts', 'pipeline_images',
-           'quality_table', 'phrasing_accuracy', 'digit_readings', 'broken', 'grammar_token_ids', 'add_fillers',
-           'UnknownWordEmbedding', 'plain_encoder', 'FilledCaptionModel', 'filled_caption_loss', 'FillerNoiseCB',
-           'robust_text_learner', 'state_change', 'write_tiny_sd_card', 'train_tiny_sd', 'write_robust_text_card',
-           'train_robust_text']
+           'quality_table', 'phrasing_accuracy', 'broken', 'grammar_token_ids', 'add_fillers', 'UnknownWordEmbedding',
+           'plain_encoder', 'FilledCaptionModel', 'filled_caption_loss', 'FillerNoiseCB', 'robust_text_learner',
+           'state_change', 'write_tiny_sd_card', 'train_tiny_sd', 'write_robust_text_card', 'train_robust_text']
 
 # %% ../nbs/11_tiny_sd.ipynb #4b77ec59
 import shutil, tempfile, os, random, copy
@@ -187,21 +186,11 @@ PHRASING_GROUPS = {'first templates': CAPTION_TEMPLATES, 'rest of the grammar': 
                    'held out': HELD_OUT_PHRASINGS}   # trained: the 4 first templates and 12 more; never trained: 5
 
 # %% ../nbs/11_tiny_sd.ipynb #5ab997ce
-@torch.no_grad()
-def digit_readings(images: torch.Tensor) -> tuple:
-    "The classifier's digit (N,) and its probability (N,) for images (N, 3, 32, 32) in [-1, 1]."
-    from slowdiff.metrics import default_classifier, as_rgb
-    clf = default_classifier()
-    probs = torch.cat([clf(b)[0].softmax(1) for b in as_rgb(images.float().cpu()).split(256)])   # (N, 10)
-    prob, digit = probs.max(1)
-    return digit, prob
-
-def broken(images: torch.Tensor, prompts, sure: float = 0.5) -> torch.Tensor:
-    "True (N,) where the classifier reads another digit than asked, or none surely (top probability < `sure`)."
-    from slowdiff.metrics import parse_prompt
-    digit, prob = digit_readings(images)
-    asked = torch.tensor([parse_prompt(p)[0] for p in prompts])
-    return (digit != asked) | (prob < sure)
+def broken(images: torch.Tensor, prompts, clf=None, sure: float = 0.5) -> torch.Tensor:
+    """True (N,) where `clf` (lesson 04's classifier, or its stricter `digit_reader()`) reads another digit than the
+    prompt asks for, or none surely (top probability < `sure`)."""
+    from slowdiff.metrics import parse_prompt, misread
+    return misread(images, [parse_prompt(p)[0] for p in prompts], clf, sure)
 
 # %% ../nbs/11_tiny_sd.ipynb #326d51cb
 UNSEEN_WORD_PHRASINGS = [  # held out: their words outside the grammar, but "an", are in no caption and no filler
