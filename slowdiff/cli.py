@@ -94,6 +94,21 @@ def _with_vae(sd, folder):
                        f"{sd.unet.config.in_channels}")
     return type(sd)(**{**sd.components, 'vae': vae})
 
+def _with_text_encoder(sd, folder):
+    """`sd` with the `CLIPTextModel` in `folder` as its text encoder (`robust`: lesson 11's, tuned to pass over words
+    tiny SD never saw), checked to make the text states its U-Net takes."""
+    from transformers import CLIPTextModel
+    from slowdiff.support import load_pretrained, quiet_loading
+    from slowdiff.core import WEIGHTS_DIR
+    if folder == 'robust' and not Path(folder).exists(): folder = WEIGHTS_DIR / 'robust_text'
+    with quiet_loading():
+        te = _as_user_error(load_pretrained, CLIPTextModel, Path(folder).expanduser(), 'text encoder',
+                            'give a folder with a transformers CLIPTextModel').to(sd.device, sd.dtype)
+    if te.config.hidden_size != sd.unet.config.cross_attention_dim:
+        raise CLIError(f"--text-encoder {folder} makes {te.config.hidden_size}-number text states; this model's U-Net "
+                       f"takes {sd.unet.config.cross_attention_dim}")
+    return type(sd)(**{**sd.components, 'text_encoder': te})
+
 def _add_embedding(sd, embedding: str):
     "Add the tokens of a textual-inversion file to `sd`: lesson 13's `<pink>` by the name `pink`, or a file's path."
     from slowdiff.sd_tricks import load_concept, PINK_EMBEDS
@@ -120,6 +135,7 @@ def generate(
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
     vae: str = None,  # a VAE to decode with instead of the model's: sharp (lesson 07's) or a folder (train vae)
+    text_encoder: str = None,  # robust: lesson 11's, which passes over words tiny SD never saw; or a folder
     embedding: str = None,  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
     variant: str = None,  # weight files to read from a hub repository or folder, e.g. fp16 (half the download)
     no_safety_checker: bool = False,  # skip the model's safety checker (diffusers' pipeline runs it when shipped)
@@ -131,6 +147,8 @@ def generate(
     if mask and not init: raise CLIError("--mask needs --init (the image to inpaint)")
     if vae == 'sharp' and model not in (None, TINY_SD, TINY_SD_FAST):
         raise CLIError(f"--vae sharp is tiny SD's sharper decoder; for --model {model} give a VAE folder")
+    if text_encoder == 'robust' and model not in (None, TINY_SD):
+        raise CLIError(f"--text-encoder robust was tuned through tiny SD's U-Net; for --model {model} give a folder")
     if lora and from_scratch:
         raise CLIError("--lora does not work with --from-scratch: the networks written from scratch take no adapters")
     from slowdiff.samplers import sampler_key
@@ -181,10 +199,12 @@ def generate(
                        weights_path(lora) if lora in shipped_weights() and not Path(lora).exists() else lora,
                        lora_scale)
     if vae: sd = _with_vae(sd, vae)
+    if text_encoder: sd = _with_text_encoder(sd, text_encoder)
     if embedding: _add_embedding(sd, embedding)
     if model in (None, TINY_SD, TINY_SD_FAST, TINY_SD3):                  # words its captions never had
         from slowdiff.data import warn_unseen_words
-        warn_unseen_words(prompt, negative)
+        hint = '; --text-encoder robust passes over them' if model in (None, TINY_SD) and not text_encoder else ''
+        warn_unseen_words(prompt, negative, hint=hint)
     if from_scratch:                                                      # same weights, our own modules
         from slowdiff.vae_clip import from_scratch as scratch_networks
         sd = type(sd)(**scratch_networks(sd.components))

@@ -154,11 +154,12 @@ def unseen_words(prompt: str) -> list:
     words = [w for w in re.findall(r"<[^<>\s]+>|[\w']+", prompt.lower()) if not w.startswith('<')]
     return list(dict.fromkeys(w for w in words if w not in caption_words()))
 
-def warn_unseen_words(*prompts):
-    "One warning naming the words of `prompts` (None: none) that no training caption of tiny SD contains."
+def warn_unseen_words(*prompts, hint: str = ''):
+    """One warning naming the words of `prompts` (None: none) that no training caption of tiny SD contains, `hint`
+    (what to do about it) at its end."""
     unseen = unseen_words(' '.join(p for p in prompts if p))
     if unseen: warnings.warn(f"tiny SD never saw {', '.join(repr(w) for w in unseen)} in training: it may ignore "
-                             "them, or they may change the picture")
+                             f"them, or they may change the picture{hint}")
 
 # %% ../nbs/01_data.ipynb #af785932
 class ColourDigits(Dataset):
