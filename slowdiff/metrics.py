@@ -37,7 +37,7 @@ class DigitColourNet(nn.Module):
         self.digit, self.colour = nn.Linear(nfs[-1], 10), nn.Linear(nfs[-1], n_colours)
     def features(self, x): return self.body(x)                            # (B, nfs[-1])
     def forward(self, x):                                                 # (B, 3, 32, 32)
-        h = self.features(x)                                              # (B, 128)
+        h = self.features(x)                                              # (B, nfs[-1])
         return self.digit(h), self.colour(h)                              # (B, 10), (B, 8)
 
 def digit_colour_loss(preds, digit, colour):
