@@ -80,34 +80,34 @@ def model_path(model):
     return None if model == TINY_SD else model
 
 # %% ../nbs/20_cli.ipynb #9f9675b6
+def _load_part(cls, folder, what: str, how: str, names: dict):
+    "A `cls` from `folder`, or a shipped one by its name in `names` (name: weights folder); quietly; missing: one line."
+    from slowdiff.support import load_pretrained, quiet_loading
+    from slowdiff.core import WEIGHTS_DIR
+    if folder in names and not Path(folder).exists(): folder = WEIGHTS_DIR / names[folder]
+    with quiet_loading(): return _as_user_error(load_pretrained, cls, Path(folder).expanduser(), what, how)
+
 def _with_vae(sd, folder):
     """`sd` with the `AutoencoderKL` in `folder` as its VAE (`sharp`: lesson 07's sharper decoder for tiny SD), checked
     to make the latents its U-Net takes."""
     from diffusers import AutoencoderKL
-    from slowdiff.support import load_pretrained
-    from slowdiff.core import WEIGHTS_DIR
-    if folder == 'sharp' and not Path(folder).exists(): folder = WEIGHTS_DIR / 'sharp_vae'
-    vae = _as_user_error(load_pretrained, AutoencoderKL, Path(folder).expanduser(), 'VAE',
-                         'train one with `slowdiff train vae --out FOLDER`').to(sd.device, sd.dtype)
+    vae = _load_part(AutoencoderKL, folder, 'VAE', 'train one with `slowdiff train vae --out FOLDER`',
+                     {'sharp': 'sharp_vae'})
     if vae.config.latent_channels != sd.unet.config.in_channels:
         raise CLIError(f"--vae {folder} makes {vae.config.latent_channels}-channel latents; this model's U-Net takes "
                        f"{sd.unet.config.in_channels}")
-    return type(sd)(**{**sd.components, 'vae': vae})
+    return type(sd)(**{**sd.components, 'vae': vae.to(sd.device, sd.dtype)})
 
 def _with_text_encoder(sd, folder):
     """`sd` with the `CLIPTextModel` in `folder` as its text encoder (`robust`: lesson 11's, tuned to pass over words
     tiny SD never saw), checked to make the text states its U-Net takes."""
     from transformers import CLIPTextModel
-    from slowdiff.support import load_pretrained, quiet_loading
-    from slowdiff.core import WEIGHTS_DIR
-    if folder == 'robust' and not Path(folder).exists(): folder = WEIGHTS_DIR / 'robust_text'
-    with quiet_loading():
-        te = _as_user_error(load_pretrained, CLIPTextModel, Path(folder).expanduser(), 'text encoder',
-                            'give a folder with a transformers CLIPTextModel').to(sd.device, sd.dtype)
+    te = _load_part(CLIPTextModel, folder, 'text encoder', 'give a folder with a transformers CLIPTextModel',
+                    {'robust': 'robust_text'})
     if te.config.hidden_size != sd.unet.config.cross_attention_dim:
         raise CLIError(f"--text-encoder {folder} makes {te.config.hidden_size}-number text states; this model's U-Net "
                        f"takes {sd.unet.config.cross_attention_dim}")
-    return type(sd)(**{**sd.components, 'text_encoder': te})
+    return type(sd)(**{**sd.components, 'text_encoder': te.to(sd.device, sd.dtype)})
 
 def _add_embedding(sd, embedding: str):
     "Add the tokens of a textual-inversion file to `sd`: lesson 13's `<pink>` by the name `pink`, or a file's path."

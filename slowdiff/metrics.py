@@ -8,8 +8,8 @@ Docs: https://slowdiff.github.io/slowdiff/metrics.html.md"""
 __all__ = ['LAPLACIAN', 'READER_NET', 'DigitColourNet', 'digit_colour_loss', 'digit_accuracy', 'colour_accuracy', 'JudgeAugCB',
            'classifier_learner', 'classify', 'pixel_colour', 'as_rgb', 'frechet_distance', 'fid', 'kid', 'parse_prompt',
            'default_classifier', 'features', 'evaluate', 'StyleProbe', 'brightness', 'background_stats', 'sharpness',
-           'pixel_features', 'pixel_measures', 'digit_readings', 'misread', 'digit_reader', 'train_classifier',
-           'train_digit_reader']
+           'pixel_features', 'pixel_measures', 'digit_readings', 'misread', 'digit_reader', 'valid_accuracy',
+           'train_classifier', 'train_digit_reader']
 
 # %% ../nbs/04_metrics.ipynb #a7237aa8
 import functools, re
@@ -242,16 +242,18 @@ def digit_reader():
     return load_weights(DigitColourNet(**READER_NET), weights_path('digit_reader')).eval()
 
 # %% ../nbs/04_metrics.ipynb #94e28c22
+def valid_accuracy(clf, history=None) -> dict:
+    "The digit and colour accuracy of `clf` on the 1,000 ColourDigits validation digits: a model card's metrics."
+    valid = ColourDigits('valid')
+    pd, pc = classify(clf, valid.images)
+    return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
+            'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()}
+
 @trainer
 def train_classifier(epochs: int = 10, lr: float = 3e-3, seed: int = 42, out=None):
     "Train the digit-and-colour classifier and save it with its model card (the shipped `digit_colour_classifier`)."
-    def measure(clf, history):
-        valid = ColourDigits('valid')
-        pd, pc = classify(clf, valid.images)
-        return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
-                'valid colour accuracy': (pc == valid.colour_idx).float().mean().item()}
     return train_and_card(
-        classifier_learner(seed=seed), out or WEIGHTS_DIR / 'digit_colour_classifier', measure,
+        classifier_learner(seed=seed), out or WEIGHTS_DIR / 'digit_colour_classifier', valid_accuracy,
         title='digit_colour_classifier: digit and colour of a ColourDigits image; features for FID/KID',
         data='ColourDigits train split (4,000 MNIST digits, each painted in 2 random palette colours)',
         notes='`DigitColourNet` (lesson 04): 4 conv layers, 128 pooled features, a digit head and a colour head.')
@@ -262,11 +264,8 @@ def train_digit_reader(epochs: int = 20, lr: float = 3e-3, seed: int = 42, out=N
     "Train the stricter digit reader and save it with its model card (the shipped `digit_reader`)."
     def measure(clf, history):
         valid = ColourDigits('valid')
-        pd, pc = classify(clf, valid.images)
-        return {'valid digit accuracy': (pd == valid.digits).float().mean().item(),
-                'valid colour accuracy': (pc == valid.colour_idx).float().mean().item(),
-                'valid digits misread (another digit, or top probability < 0.5)':
-                    misread(valid.images, valid.digits, clf, vrange=(0, 1)).float().mean().item()}
+        return {**valid_accuracy(clf), 'valid digits misread (another digit, or top probability < 0.5)':
+                misread(valid.images, valid.digits, clf, vrange=(0, 1)).float().mean().item()}
     return train_and_card(
         classifier_learner(seed=seed, **READER_NET), out or WEIGHTS_DIR / 'digit_reader', measure,
         title='digit_reader: a stricter reader of the digit in a ColourDigits image, for counting rare failures',
