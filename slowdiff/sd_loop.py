@@ -167,7 +167,7 @@ class SDOutput:
 
 class StableDiffusion:
     "Stable Diffusion's sampling loop, written out, on any SD 1.x components (tiny SD by default)."
-    default_sampler = 'dpm++2m'                                           # what `slowdiff generate` samples with
+    default_sampler = 'dpm++2m'                                 # what `slowdiff generate` samples with (not tiny SD)
     def __init__(self, tokenizer, text_encoder, unet, vae, scheduler, safety_checker=None, feature_extractor=None):
         self.check_unet(unet)
         if getattr(unet.config, 'time_cond_proj_dim', None) is not None:
