@@ -307,14 +307,16 @@ def pink_share(sd: StableDiffusion, prompt: str = 'a <pink> four', n: int = 32, 
     "Fraction of `n` images of `prompt` (`sd`'s sampler, 20 steps, guidance 5) read as pink."
     return share_read_as_pink(sd([prompt] * n, steps=20, guidance_scale=5.0, seed=seed).images)
 
-def pink_shares(sd: StableDiffusion, token: str = '<pink>', n: int = 16, seed: int = 0, states_offset=None) -> list:
-    """For each digit 0–9, the share of `n` images of "a `token` {digit word}" (`sd`'s sampler, 20 steps, guidance 5,
-    seed `seed` + digit) read as pink; `states_offset` (77, d) is added to the text encoder's output."""
+def pink_shares(sd: StableDiffusion, token: str = '<pink>', n: int = 16, seed: int = 0, states_offset=None,
+                guidance_scale: float = 5.0) -> list:
+    """For each digit 0–9, the share of `n` images of "a `token` {digit word}" (`sd`'s sampler, 20 steps,
+    `guidance_scale`, seed `seed` + digit) read as pink; `states_offset` (77, d) is added to the text states."""
     shares = []
     for d, word in enumerate(DIGIT_WORDS):
         states = sd.encode_prompt([f'a {token} {word}'] * n)              # (n, 77, d)
         if states_offset is not None: states = states + states_offset.to(states)
-        shares.append(share_read_as_pink(sd(prompt_embeds=states, steps=20, guidance_scale=5.0, seed=seed + d).images))
+        shares.append(
+            share_read_as_pink(sd(prompt_embeds=states, steps=20, guidance_scale=guidance_scale, seed=seed + d).images))
     return shares
 
 def row_lengths(sd: StableDiffusion, words) -> torch.Tensor:
