@@ -128,7 +128,7 @@ def generate(
     n: int = 16,  # number of images
     steps: int = None,  # sampler steps (default 20; 4 for tiny-sd-fast)
     guidance: float = None,  # classifier-free guidance scale (default 4; tiny-sd-fast has it built in)
-    sampler: str = None,  # ddpm, ddim, euler, euler_a (tiny SD's default), heun, lms, dpm++2m (others'); flow-euler
+    sampler: str = None,  # euler_a (tiny SD's default), dpm++2m (others'), ddpm, ddim, euler, heun, lms, flow-euler
     seed: int = 0,  # random seed
     height: int = None,  # image height in pixels (default: the model's size)
     width: int = None,  # image width in pixels
@@ -142,7 +142,7 @@ def generate(
     lora: str = None,  # LoRA adapters to add: a diffusers LoRA file or folder, or lora_sks / lora_blocky (lesson 17)
     lora_scale: float = 1.0,  # how much of the LoRA: 0 is the base model
     vae: str = None,  # sharp: lesson 07's sharper decoder (tiny SD's default); base: the model's own; or a folder
-    text_encoder: str = None,  # robust: lesson 11's (tiny SD's default but with --lora/--embedding); base; a folder
+    text_encoder: str = None,  # robust: lesson 11's (tiny SD's, not with --lora/--embedding); base; a folder
     embedding: str = None,  # textual inversion: pink (lesson 13's <pink>) or a learned-embeddings file
     variant: str = None,  # weight files to read from a hub repository or folder, e.g. fp16 (half the download)
     no_safety_checker: bool = False,  # skip the model's safety checker (diffusers' pipeline runs it when shipped)
