@@ -361,7 +361,7 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
     model, secs, _ = fit_and_save(learn, epochs, lr, path, save, seed=seed)
     shares = pink_shares(sd)
     sd.set_scheduler('dpm++2m')
-    default = pink_shares(sd)
+    dpm_shares = pink_shares(sd)
     sd.set_scheduler('euler')
     other = StableDiffusion.from_pretrained(scheduler='euler')            # the comparisons: a fresh copy each
     loose = _fit_quietly(inversion_learner(other, seed=seed, max_norm=None), epochs, lr).row.vec.detach()
@@ -376,7 +376,7 @@ def train_pink(epochs: int = 40, lr: float = 5e-2, seed: int = 42, out=None, *, 
         '4 templates with <pink> for the colour', wall_time_s=secs, metrics={
             "share of 'a <pink> {digit}' read as pink, ten digits × 16 (Euler 20 steps, guidance 5)": mean(shares),
             "the same, per digit 0–9": ' '.join(f'{s:.2f}' for s in shares),
-            "the same with DPM++ 2M, guidance 5": mean(default),
+            "the same with DPM++ 2M, guidance 5": mean(dpm_shares),
             "share of 'a <pink> four' images read as pink (32, Euler 20 steps, guidance 5)": pink_share(sd),
             "share of 'a purple four' images read as pink": pink_share(sd, 'a purple four'),
             "length of the <pink> row": model.row.vec.norm().item(),
