@@ -23,7 +23,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
-from .core import seed_everything, from_pil, WEIGHTS_DIR
+from .core import get_device, seed_everything, from_pil, WEIGHTS_DIR
 from .lora import add_lora, LORA_FILE, LORA_PARTS, check_out_folder, save_lora, add_lora_file
 from .training import write_model_card, fit_and_save
 from .support import save_pretrained_atomic, load_weights, trainer
@@ -139,7 +139,8 @@ class AccelerateCB(Callback):
     order = TextNoiseCB.order + 1                                         # after the batch is noised
     def __init__(self, accelerator=None):
         from accelerate import Accelerator
-        self.acc = accelerator or Accelerator()
+        # without a GPU, say so: accelerate ≥ 1.16 would otherwise run each launched process alone, not in DDP
+        self.acc = accelerator or Accelerator(cpu=get_device().type == 'cpu')
     def before_fit(self): self.learn.model = self.acc.prepare(self.learn.model)   # DDP when there are several processes
     def before_batch(self):
         rank, world, n = self.acc.process_index, self.acc.num_processes, len(self.xb[0])
