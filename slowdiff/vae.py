@@ -12,7 +12,8 @@ __all__ = ['RECONSTRUCTION', 'TINY_SD_RECIPE', 'VAE_RECIPES', 'SHARP_VAE_DIR', '
            'sd_vae_loss', 'check_recipe', 'vae_folder', 'recipe_learner', 'shown_output', 'shown_mse', 'colour_pairs',
            'two_colour_report', 'two_colour_batch', 'TwoColourCB', 'colour_kept', 'random_colours',
            'random_colour_batch', 'RandomColourCB', 'decoder_learner', 'recipe_notes', 'write_vae_card', 'train_vae',
-           'finetune_decoder', 'edge_mse', 'edge_learner', 'train_sharp_decoder']
+           'finetune_decoder', 'channel_laplacian', 'edge_mse', 'edge_energy_gap', 'edge_learner',
+           'train_sharp_decoder']
 
 # %% ../nbs/07_vae.ipynb #804fd0ca
 import math, copy
@@ -399,34 +400,48 @@ def finetune_decoder(epochs: int = 3, lr: float = 1e-3, seed: int = 42, out=None
     return vae
 
 # %% ../nbs/07_vae.ipynb #87f3176b
+def channel_laplacian(x: torch.Tensor) -> torch.Tensor:
+    "Lesson 04's Laplacian of each channel of `x` (B, C, H, W): (B, C, H-2, W-2), zero wherever `x` is flat."
+    kernel = LAPLACIAN.to(x)[None, None].expand(x.shape[1], 1, 3, 3)      # (C, 1, 3, 3): one per channel
+    return F.conv2d(x, kernel, groups=x.shape[1])
+
 def edge_mse(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    "MSE between the Laplacians (lesson 04's kernel, per channel) of what is shown of `recon` and of `target`."
-    kernel = LAPLACIAN.to(recon)[None, None].expand(recon.shape[1], 1, 3, 3)   # (C, 1, 3, 3): one per channel
-    def laplacian(x): return F.conv2d(x, kernel, groups=x.shape[1])       # (B, C, H-2, W-2)
-    return F.mse_loss(laplacian(shown_output(recon, target)), laplacian(target))
+    "MSE between the Laplacians (per channel) of what is shown of `recon` and of `target`."
+    return F.mse_loss(channel_laplacian(shown_output(recon, target)), channel_laplacian(target))
+
+# %% ../nbs/07_vae.ipynb #2b8b3771
+def edge_energy_gap(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    "Mean squared gap between the RMS Laplacians of what is shown of `recon` and of `target`, per picture: how much edge."
+    def rms(x): return (channel_laplacian(x).pow(2).flatten(1).mean(1) + 1e-8).sqrt()   # (B,)
+    return (rms(shown_output(recon, target)) - rms(target)).pow(2).mean()
 
 # %% ../nbs/07_vae.ipynb #23fe4f65
 SHARP_VAE_DIR = WEIGHTS_DIR / 'sharp_vae'
 
-def edge_learner(vae: AutoencoderKL, edge_weight: float = 1.0, seed: int = 42) -> Learner:
-    "`decoder_learner` around `vae` (encoder frozen, random colours) with `edge_weight` × `edge_mse` added to its loss."
+def edge_learner(vae: AutoencoderKL, edge_weight: float = 1.0, energy_weight: float = 5.0, seed: int = 42) -> Learner:
+    """`decoder_learner` around `vae` (encoder frozen, random colours) with `edge_weight` × `edge_mse` and
+    `energy_weight` × `edge_energy_gap` added to its loss."""
     learn = decoder_learner(vae, seed=seed)
     pixel_loss = learn.loss_func
-    def loss(preds, target): return pixel_loss(preds, target) + edge_weight * edge_mse(preds[0], target)
+    def loss(preds, target):
+        return (pixel_loss(preds, target) + edge_weight * edge_mse(preds[0], target)
+                + energy_weight * edge_energy_gap(preds[0], target))
     learn.loss_func = loss
     return learn
 
 @trainer
 def train_sharp_decoder(epochs: int = 24, lr: float = 3e-3, seed: int = 42, out=None, *, edge_weight: float = 1.0,
-                        base=None) -> AutoencoderKL:
-    """Fine-tune the decoder of tiny SD's VAE (or of the VAE in `base`) with `edge_weight` × `edge_mse` added to its
-    loss, the encoder frozen; save it into `SHARP_VAE_DIR` (or `out`) with its loss curve and model card."""
+                        energy_weight: float = 5.0, base=None) -> AutoencoderKL:
+    """Fine-tune the decoder of tiny SD's VAE (or of the VAE in `base`) with `edge_weight` × `edge_mse` and
+    `energy_weight` × `edge_energy_gap` added to its loss, the encoder frozen; save it into `SHARP_VAE_DIR` (or `out`)
+    with its loss curve and model card."""
     out = Path(out or SHARP_VAE_DIR)
-    learn = edge_learner(load_vae(base or TINY_SD_DIR / 'vae'), edge_weight, seed)
+    learn = edge_learner(load_vae(base or TINY_SD_DIR / 'vae'), edge_weight, energy_weight, seed)
     model, secs, _ = fit_and_save(learn, epochs, lr, out, lambda m: save_pretrained_atomic(m.vae.cpu(), out),
-                                  seed=seed, edge_weight=edge_weight)
+                                  seed=seed, edge_weight=edge_weight, energy_weight=energy_weight)
     write_vae_card(model.vae, out, "tiny SD's sharper VAE", secs,
                    "tiny SD's VAE, then its decoder fine-tuned again with the encoder frozen (the latents unchanged): "
                    f"the same loss (half of each batch in random colours) + {edge_weight} × `edge_mse`, the MSE "
-                   'between the Laplacians of what is shown and of the target; batch 64, one-cycle.')
+                   f"between the Laplacians of what is shown and of the target, + {energy_weight} × "
+                   "`edge_energy_gap`, the squared gap between their RMS Laplacians per picture; batch 64, one-cycle.")
     return model.vae
