@@ -411,7 +411,7 @@ def edge_mse(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/07_vae.ipynb #2b8b3771
 def edge_energy_gap(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    "Mean squared gap between the RMS Laplacians of what is shown of `recon` and of `target`, per picture: how much edge."
+    "Mean squared gap between the RMS Laplacians of what is shown of `recon` and of `target`, picture by picture."
     def rms(x): return (channel_laplacian(x).pow(2).flatten(1).mean(1) + 1e-8).sqrt()   # (B,)
     return (rms(shown_output(recon, target)) - rms(target)).pow(2).mean()
 
