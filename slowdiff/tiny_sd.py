@@ -374,7 +374,7 @@ def write_robust_text_card(out, folder, secs: float):
     return pipe
 
 @trainer
-def train_robust_text(epochs: int = 6, lr: float = 5e-3, seed: int = 42, out=None, *, folder=None, most: int = 4,
+def train_robust_text(epochs: int = 3, lr: float = 5e-3, seed: int = 42, out=None, *, folder=None, most: int = 4,
                       keep: float = 0.5):
     """Tune the text encoder of the tiny-SD `folder` (lesson 08's) to pass over words it never saw, through the folder's
     frozen U-Net; save it into `out` (default: `ROBUST_TEXT_DIR`), measure it, card it."""
