@@ -9,7 +9,7 @@ __all__ = ['PINK_MAX_NORM', 'PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'no
            'lerp', 'slerp', 'loss_guidance', 'blue_loss', 'stroke_colour_loss', 'check_one_text_encoder', 'add_token',
            'set_token_row', 'inversion_captions', 'MaxNormCB', 'inversion_learner', 'save_learned_embeds',
            'load_learned_embeds', 'load_concept', 'share_read_as_pink', 'pink_share', 'pink_shares', 'row_lengths',
-           'states_learner', 'train_pink', 'denoising_frames', 'save_gif', 'CrossAttentionStore',
+           'states_learner', 'train_pink', 'denoising_frames', 'save_gif', 'CrossAttentionStore', 'RecordingProcessor',
            'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector', 'token_alignment',
            'prompt_to_prompt']
 
@@ -408,9 +408,7 @@ def save_gif(frames: list, path, ms: int = 120) -> Path:
 # %% ../nbs/13_sd_tricks.ipynb #4d9435ff
 class CrossAttentionStore:
     "Keeps each step's cross-attention maps: per token, averaged over heads and layers, on a `size`×`size` grid."
-    def __init__(self, size: int):
-        from diffusers.models.attention_processor import AttnProcessor
-        self.size, self.layers, self.steps, self.standard = size, [], [], AttnProcessor()
+    def __init__(self, size: int): self.size, self.layers, self.steps = size, [], []
 
     def record(self, queries: torch.Tensor, keys: torch.Tensor, heads: int):
         "One layer's maps from its projected queries (B, HW, h·d) and keys (B, L, h·d): (B, L, size, size)."
@@ -422,16 +420,22 @@ class CrossAttentionStore:
         maps = probs.transpose(1, 2).reshape(B, L, side, side).float()     # (B, L, s, s)
         self.layers.append(F.interpolate(maps, size=self.size, mode='bilinear', align_corners=False))
 
-    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kw):
-        "As a diffusers attention processor: record a cross-attention layer, then compute it as diffusers does."
-        if encoder_hidden_states is not None:
-            self.record(attn.to_q(hidden_states), attn.to_k(encoder_hidden_states), attn.heads)
-        return self.standard(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
+    def processors(self, unet) -> dict:
+        "For `unet.set_attn_processor`: each layer's own processor, recording here first where it is cross-attention."
+        return {name: RecordingProcessor(self, p) for name, p in unet.attn_processors.items()}
 
     def after_step(self, i, t, x):
         "The loop's `after_step` hook: close a step with the mean of its layers' maps (B, L, size, size)."
         self.steps.append(torch.stack(self.layers).mean(0).cpu()); self.layers = []
         return x
+
+class RecordingProcessor:
+    "A diffusers attention processor: hands a cross-attention layer's queries and keys to `store`, then runs `inner`."
+    def __init__(self, store: CrossAttentionStore, inner): self.store, self.inner = store, inner
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kw):
+        if encoder_hidden_states is not None:
+            self.store.record(attn.to_q(hidden_states), attn.to_k(encoder_hidden_states), attn.heads)
+        return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, temb, **kw)
 
 # %% ../nbs/13_sd_tricks.ipynb #f290c257
 def cross_attention_maps(sd: StableDiffusion, prompts, steps: int = 20, guidance_scale: float = 4.0, seed=0):
@@ -439,7 +443,7 @@ def cross_attention_maps(sd: StableDiffusion, prompts, steps: int = 20, guidance
     grid, the conditional half of the guided batch; the U-Net's own attention processors are restored after."""
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     store, before = CrossAttentionStore(sd.unet.config.sample_size), sd.unet.attn_processors
-    sd.unet.set_attn_processor(store)
+    sd.unet.set_attn_processor(store.processors(sd.unet))
     try: out = sd(prompts, steps=steps, guidance_scale=guidance_scale, seed=seed, after_step=store.after_step)
     finally: sd.unet.set_attn_processor(before)
     maps = torch.stack(store.steps)                                      # (steps, 2B or B, 77, h, w)
