@@ -97,7 +97,8 @@ def _with_vae(sd, folder):
     if vae.config.latent_channels != sd.unet.config.in_channels:
         raise CLIError(f"--vae {folder} makes {vae.config.latent_channels}-channel latents; this model's U-Net takes "
                        f"{sd.unet.config.in_channels}")
-    return type(sd)(**{**sd.components, 'vae': vae.to(sd.device, sd.dtype)})
+    vae = vae.to(sd.device) if vae.dtype == sd.dtype else vae.to(sd.device, sd.dtype)   # (diffusers warns on a cast)
+    return type(sd)(**{**sd.components, 'vae': vae})
 
 def _with_text_encoder(sd, folder):
     """`sd` with the `CLIPTextModel` in `folder` as its text encoder (`robust`: lesson 11's, tuned to pass over words
