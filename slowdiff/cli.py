@@ -88,6 +88,12 @@ def _load_part(cls, folder, what: str, how: str, names: dict):
     if folder in names and not Path(folder).exists(): folder = WEIGHTS_DIR / names[folder]
     with quiet_loading(): return _as_user_error(load_pretrained, cls, Path(folder).expanduser(), what, how)
 
+def _check_tokens(sd, prompt: str, negative: str = None, how='--embedding adds one: pink, or a textual-inversion file'):
+    "Refuse a `<token>` the model has not learned (lesson 13); textual-inversion code is loaded only for such a prompt."
+    if '<' not in prompt + (negative or ''): return
+    from slowdiff.sd_tricks import check_learned_tokens
+    _as_user_error(check_learned_tokens, sd, prompt, negative, how)
+
 def _with_vae(sd, folder):
     """`sd` with the `AutoencoderKL` in `folder` as its VAE (`sharp`: lesson 07's sharper decoder for tiny SD), checked
     to make the latents its U-Net takes."""
@@ -212,6 +218,7 @@ def generate(
                        lora_scale)
     sd = _with_parts(sd, vae, text_encoder)
     if embedding: _add_embedding(sd, embedding)
+    _check_tokens(sd, prompt, negative)
     if model in (None, TINY_SD, TINY_SD_FAST, TINY_SD3):                  # words its captions never had
         from slowdiff.data import warn_unseen_words
         hint = '; --text-encoder robust passes over them' if tiny and text_encoder in (None, 'base') else ''
@@ -396,6 +403,7 @@ def edit(source: str,               # the prompt to draw, e.g. "a red seven"
     from slowdiff.sd_tricks import prompt_to_prompt
     from slowdiff.core import image_grid
     sd = StableDiffusion.from_pretrained(scheduler='euler')
+    for prompt in (source, target): _check_tokens(sd, prompt, how='`slowdiff edit` draws tiny SD as shipped')
     sources, edits = _as_user_error(prompt_to_prompt, sd, [source] * n, [target] * n, seed=seed, steps=steps,
                                     guidance_scale=guidance, cross_steps=cross_steps, self_steps=self_steps)
     for i, (s, e) in enumerate(zip(sources, edits)):

@@ -8,13 +8,13 @@ Docs: https://slowdiff.github.io/slowdiff/sd_tricks.html.md"""
 __all__ = ['PINK_MAX_NORM', 'PINK_EMBEDS', 'to_image_tensor', 'encode_init', 'noise_to', 'img2img', 'latent_mask', 'inpaint',
            'lerp', 'slerp', 'loss_guidance', 'blue_loss', 'stroke_colour_loss', 'check_one_text_encoder', 'add_token',
            'set_token_row', 'inversion_captions', 'MaxNormCB', 'inversion_learner', 'save_learned_embeds',
-           'load_learned_embeds', 'load_concept', 'share_read_as_pink', 'pink_share', 'pink_shares', 'row_lengths',
-           'states_learner', 'train_pink', 'denoising_frames', 'save_gif', 'CrossAttentionStore', 'RecordingProcessor',
-           'cross_attention_maps', 'word_spans', 'word_maps', 'AttentionInjector', 'token_alignment',
-           'prompt_to_prompt']
+           'load_learned_embeds', 'load_concept', 'unknown_tokens', 'check_learned_tokens', 'share_read_as_pink',
+           'pink_share', 'pink_shares', 'row_lengths', 'states_learner', 'train_pink', 'denoising_frames', 'save_gif',
+           'CrossAttentionStore', 'RecordingProcessor', 'cross_attention_maps', 'word_spans', 'word_maps',
+           'AttentionInjector', 'token_alignment', 'prompt_to_prompt']
 
 # %% ../nbs/13_sd_tricks.ipynb #bd629568
-import pickle, warnings
+import pickle, re, warnings
 from statistics import mean
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -293,6 +293,21 @@ def load_concept(sd: StableDiffusion, path) -> list:
         add_token(sd, token)
         set_token_row(sd, token, vec)
     return list(embeds)
+
+def unknown_tokens(prompt: str, tokenizer) -> list:
+    "Placeholder tokens like `<cat>` in `prompt` that `tokenizer` lacks (`load_concept` adds them)."
+    known = tokenizer.get_added_vocab()
+    return [t for t in re.findall(r'<[^<>\s]+>', prompt) if t not in known]
+
+def check_learned_tokens(sd: StableDiffusion, prompt: str, negative: str = None,
+                         how: str = 'lesson 13 shows how to teach it one'):
+    "Refuse a `<token>` in `prompt` or `negative` that `sd` has not learned, in one line naming the ones it has."
+    for what, text in (('prompt', prompt), ('negative prompt', negative or '')):
+        bad = unknown_tokens(text, sd.tokenizer)
+        if bad:
+            known = [t for t in sd.tokenizer.get_added_vocab() if not t.startswith('<|')]
+            raise ValueError(f"unknown token {', '.join(bad)} in the {what}: this model has learned "
+                             f"{', '.join(known) if known else 'no tokens'} ({how})")
 
 PINK_EMBEDS = WEIGHTS_DIR / 'textual_inversion' / 'pink.safetensors'
 
