@@ -103,8 +103,7 @@ def _with_vae(sd, folder):
     if vae.config.latent_channels != sd.unet.config.in_channels:
         raise CLIError(f"--vae {folder} makes {vae.config.latent_channels}-channel latents; this model's U-Net takes "
                        f"{sd.unet.config.in_channels}")
-    vae = vae.to(sd.device) if vae.dtype == sd.dtype else vae.to(sd.device, sd.dtype)   # (diffusers warns on a cast)
-    return type(sd)(**{**sd.components, 'vae': vae})
+    return sd.with_parts(vae=vae)
 
 def _with_text_encoder(sd, folder):
     """`sd` with the `CLIPTextModel` in `folder` as its text encoder (`robust`: lesson 11's, tuned to pass over words
@@ -115,7 +114,7 @@ def _with_text_encoder(sd, folder):
     if te.config.hidden_size != sd.unet.config.cross_attention_dim:
         raise CLIError(f"--text-encoder {folder} makes {te.config.hidden_size}-number text states; this model's U-Net "
                        f"takes {sd.unet.config.cross_attention_dim}")
-    return type(sd)(**{**sd.components, 'text_encoder': te.to(sd.device, sd.dtype)})
+    return sd.with_parts(text_encoder=te)
 
 def _with_parts(sd, vae=None, text_encoder=None):
     "`sd` with the VAE and the text encoder named (None or `base`: the model's own)."

@@ -41,9 +41,7 @@ def load_model(spec) -> StableDiffusion:
     if isinstance(spec, StableDiffusion): return spec
     path = spec.get('path')
     sd = spec['load']() if 'load' in spec else StableDiffusion.from_pretrained(path() if callable(path) else path)
-    if 'vae' in spec:                                                     # (diffusers warns on a cast, even to float32)
-        vae = load_vae(spec['vae']).to(sd.device)
-        sd = StableDiffusion(**{**sd.components, 'vae': vae if vae.dtype == sd.dtype else vae.to(dtype=sd.dtype)})
+    if 'vae' in spec: sd = sd.with_parts(vae=load_vae(spec['vae']))
     if not fixed_sampler(sd): sd.set_scheduler(model_setting(spec, sd)[0])
     for c in spec.get('concepts', []): load_concept(sd, c)
     return sd

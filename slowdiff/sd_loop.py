@@ -214,6 +214,15 @@ class StableDiffusion:
                     scheduler=self.scheduler, safety_checker=self.safety_checker,
                     feature_extractor=self.feature_extractor)
 
+    def with_parts(self, **parts):
+        """This model with some parts swapped (`vae=other`), each network moved to its device and dtype, the rest
+        shared. A network is cast only when its dtype differs: diffusers warns on every cast, even to the same dtype."""
+        def placed(m):
+            if not isinstance(m, torch.nn.Module): return m
+            m = m.to(self.device)
+            return m if next(m.parameters()).dtype == self.dtype else m.to(dtype=self.dtype)
+        return type(self)(**{**self.components, **{k: placed(v) for k, v in parts.items()}})
+
     def set_scheduler(self, name, diffusers: bool = False):
         """Swap in a scheduler by name (ddpm, ddim, euler, euler_a, heun, lms, dpm++2m; ours, or diffusers' with
         `diffusers=True`), built from this model's whole scheduler config; or pass a scheduler object."""
